@@ -1,0 +1,122 @@
+package io.enclave.engine.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Map;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.onnxruntime.engine.OrtNDManager;
+import ai.djl.onnxruntime.engine.OrtSymbolBlock;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.enclave.api.ArtifactSource;
+import io.enclave.api.InferenceEngine;
+import io.enclave.api.LoadedModel;
+import io.enclave.api.ModelDescriptor;
+import io.enclave.api.ModelLoadException;
+
+/**
+ * ONNX Runtime through DJL on one device. The session is created from bytes held in memory, so an
+ * artifact never has to exist as a plain file (encrypted models are decrypted into memory only).
+ */
+final class OnnxRuntimeEngine implements InferenceEngine {
+    static final String NAME = "onnxruntime";
+
+    private final String device;
+    private final String version;
+    private final EngineSettings settings;
+
+    OnnxRuntimeEngine(String device, String version, EngineSettings settings) {
+        this.device = device;
+        this.version = version;
+        this.settings = settings;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String device() {
+        return device;
+    }
+
+    @Override
+    public String version() {
+        return version;
+    }
+
+    @Override
+    public LoadedModel load(ModelDescriptor descriptor, ArtifactSource source) throws ModelLoadException {
+        if (!NAME.equals(descriptor.engine())) {
+            throw new ModelLoadException(descriptor + " needs engine " + descriptor.engine() + ", not " + NAME);
+        }
+        byte[] graph = read(descriptor, source, descriptor.artifact());
+        try {
+            return Djl.call(() -> open(descriptor, source, graph));
+        } catch (ModelLoadException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ModelLoadException("cannot load " + descriptor + " from " + source.describe() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private LoadedModel open(ModelDescriptor descriptor, ArtifactSource source, byte[] graph) throws Exception {
+        OrtSession session = createSession(graph);
+        Model model;
+        try {
+            model = Model.newInstance(descriptor.id(), Device.cpu(), Djl.ONNX_RUNTIME);
+        } catch (RuntimeException e) {
+            session.close();
+            throw e;
+        }
+        try {
+            // the block attaches itself, and so the session, to the model's manager: closing the model frees both
+            model.setBlock(new OrtSymbolBlock(session, (OrtNDManager) model.getNDManager()));
+            Pipeline pipeline = Pipeline.create(descriptor, session, source);
+            return new OnnxRuntimeModel(descriptor, model, pipeline);
+        } catch (Exception | Error e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    private OrtSession createSession(byte[] graph) throws OrtException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            options.setIntraOpNumThreads(settings.intraOpThreads());
+            options.setInterOpNumThreads(settings.interOpThreads());
+            options.setExecutionMode(settings.interOpThreads() > 1
+                    ? OrtSession.SessionOptions.ExecutionMode.PARALLEL
+                    : OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            return env.createSession(graph, options);
+        }
+    }
+
+    static byte[] read(ModelDescriptor descriptor, ArtifactSource source, String entry) throws ModelLoadException {
+        if (!source.exists(entry)) {
+            throw new ModelLoadException(descriptor + ": " + entry + " is missing from " + source.describe());
+        }
+        try (InputStream in = source.open(entry)) {
+            return in.readAllBytes();
+        } catch (IOException | OutOfMemoryError e) {
+            throw new ModelLoadException(descriptor + ": cannot read " + entry + " from " + source.describe()
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    static String text(Map<String, Object> settings, String key, String fallback) {
+        Object v = settings.get(key);
+        return v == null ? fallback : v.toString();
+    }
+
+    @Override
+    public String toString() {
+        return NAME + " " + version + " on " + device;
+    }
+}

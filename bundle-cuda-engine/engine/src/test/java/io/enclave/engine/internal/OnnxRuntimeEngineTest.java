@@ -1,0 +1,166 @@
+package io.enclave.engine.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.osgi.framework.Version;
+
+import ai.djl.engine.Engine;
+import io.enclave.api.ArtifactSource;
+import io.enclave.api.DataType;
+import io.enclave.api.InvalidInputException;
+import io.enclave.api.LoadedModel;
+import io.enclave.api.ModelDescriptor;
+import io.enclave.api.ModelLoadException;
+import io.enclave.api.NamedTensor;
+import io.enclave.api.TensorSpec;
+
+/** The engine adapter on the real INT8 all-MiniLM-L6-v2 model, outside any container. */
+class OnnxRuntimeEngineTest {
+    private static final Path MODEL = Path.of(System.getProperty("enclave.test.model", "target/test-model"));
+
+    private static OnnxRuntimeEngine engine;
+    private static LoadedModel minilm;
+
+    /** Reads entries from a folder, under the names model.json would use. */
+    record Folder(Path root, Map<String, String> names) implements ArtifactSource {
+        @Override
+        public boolean exists(String entry) {
+            return names.containsKey(entry) && Files.exists(root.resolve(names.get(entry)));
+        }
+
+        @Override
+        public InputStream open(String entry) throws IOException {
+            return Files.newInputStream(root.resolve(names.get(entry)));
+        }
+
+        @Override
+        public String describe() {
+            return root.toString();
+        }
+    }
+
+    static ModelDescriptor.Builder descriptor(ArtifactSource source) {
+        return ModelDescriptor.builder().name("minilm").version(new Version(1, 1, 0)).engine("onnxruntime")
+                .artifact("model.onnx").artifacts(source)
+                .input(new TensorSpec("text", DataType.BYTES, new long[] {-1}))
+                .output(new TensorSpec("embedding", DataType.FP32, new long[] {-1, 384}))
+                .preprocessing(Map.of("type", "hf-tokenizer", "tokenizer", "tokenizer.json", "maxLength", 256))
+                .postprocessing(Map.of("type", "mean-pooling", "normalize", true));
+    }
+
+    @BeforeAll
+    static void load() throws Exception {
+        String version = Djl.call(() -> Engine.getEngine(Djl.ONNX_RUNTIME).getVersion());
+        engine = new OnnxRuntimeEngine("cpu", version, new EngineSettings(1, 1));
+        ArtifactSource source = new Folder(MODEL, Map.of("model.onnx", "all-minilm-l6-v2-q.onnx",
+                "tokenizer.json", "all-minilm-l6-v2-q-tokenizer.json"));
+        minilm = engine.load(descriptor(source).build(), source);
+    }
+
+    @AfterAll
+    static void close() {
+        if (minilm != null) {
+            minilm.close();
+        }
+    }
+
+    private static float[][] embed(String... texts) {
+        List<NamedTensor> out = minilm.infer(List.of(NamedTensor.ofStrings("text", texts)));
+        assertEquals(1, out.size());
+        NamedTensor e = out.get(0);
+        assertEquals("embedding", e.name());
+        assertArrayEquals(new long[] {texts.length, 384}, e.shape());
+        float[][] rows = new float[texts.length][384];
+        for (int i = 0; i < texts.length; i++) {
+            System.arraycopy(e.floats(), i * 384, rows[i], 0, 384);
+        }
+        return rows;
+    }
+
+    static double cos(float[] a, float[] b) {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+
+    @Test
+    void embeddingsAreUnitLengthAndMeaningful() {
+        float[][] e = embed("a cat sits on the mat", "a kitten rests on a rug", "quarterly revenue grew 4%");
+        for (float[] row : e) {
+            double norm = 0;
+            for (float v : row) {
+                norm += v * v;
+            }
+            assertEquals(1.0, Math.sqrt(norm), 1e-4);
+        }
+        double close = cos(e[0], e[1]);
+        double far = cos(e[0], e[2]);
+        assertTrue(close > far + 0.3, "cat/kitten " + close + " vs cat/revenue " + far);
+    }
+
+    @Test
+    void paddingToTheLongestInBatchKeepsShortRowsStable() {
+        float[] alone = embed("a cat sits on the mat")[0];
+        float[] padded = embed("a cat sits on the mat",
+                "a much longer sentence about the financial results of the third quarter and the outlook")[0];
+        assertTrue(cos(alone, padded) > 0.98, "cosine " + cos(alone, padded));
+    }
+
+    @Test
+    void emptyBatchGivesEmptyOutput() {
+        List<NamedTensor> out = minilm.infer(List.of(NamedTensor.ofStrings("text")));
+        assertArrayEquals(new long[] {0, 384}, out.get(0).shape());
+    }
+
+    @Test
+    void textThatIsNotUtf8IsTheClientsMistake() {
+        NamedTensor bad = new NamedTensor("text", DataType.BYTES, new long[] {1}, new byte[][] {{(byte) 0xC3, 0x28}});
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> minilm.infer(List.of(bad)));
+        assertTrue(e.getMessage().contains("UTF-8"), e.getMessage());
+    }
+
+    @Test
+    void missingArtifactFailsTheLoadWithItsName() {
+        ArtifactSource empty = new Folder(MODEL, Map.of());
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> engine.load(descriptor(empty).build(), empty));
+        assertTrue(e.getMessage().contains("model.onnx is missing"), e.getMessage());
+    }
+
+    @Test
+    void aSignatureTheGraphCannotServeIsRejectedAtLoad() {
+        ArtifactSource source = new Folder(MODEL, Map.of("model.onnx", "all-minilm-l6-v2-q.onnx"));
+        ModelDescriptor tensors = ModelDescriptor.builder().name("raw").version(Version.emptyVersion).engine("onnxruntime")
+                .artifact("model.onnx").artifacts(source)
+                .input(new TensorSpec("pixels", DataType.FP32, new long[] {-1, 4}))
+                .output(new TensorSpec("logits", DataType.FP32, new long[] {-1, 2})).build();
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> engine.load(tensors, source));
+        assertTrue(e.getMessage().contains("'pixels' is not a graph input"), e.getMessage());
+    }
+
+    @Test
+    void meanPoolingIgnoresPaddingAndNormalises() {
+        // one row, three tokens of dim 2, the last one padding
+        float[] hidden = {1, 0, 3, 0, 100, 100};
+        float[] pooled = TextEmbeddingPipeline.meanPool(hidden, new long[] {1, 1, 0}, 1, 3, 2, false);
+        assertArrayEquals(new float[] {2, 0}, pooled, 1e-6f);
+        float[] unit = TextEmbeddingPipeline.meanPool(new float[] {3, 4}, new long[] {1}, 1, 1, 2, true);
+        assertArrayEquals(new float[] {0.6f, 0.8f}, unit, 1e-6f);
+    }
+}

@@ -1,0 +1,34 @@
+package io.enclave.api;
+
+import java.util.List;
+
+/**
+ * Chooses the model version that answers a request, checks the request against its signature,
+ * and runs it. Every transport calls this, so routing and validation are the same everywhere.
+ * Thread-safe.
+ */
+public interface Router {
+
+    /**
+     * @param request the call
+     * @return the outputs and which version produced them
+     * @throws ModelNotFoundException     unknown model or version
+     * @throws InvalidInputException      inputs or requested outputs do not fit the signature
+     * @throws ModelUnavailableException  the model has no READY version to answer
+     * @throws InferenceException         the engine failed
+     */
+    InferenceResponse infer(InferenceRequest request);
+
+    /**
+     * Resolves the version that would answer a request naming {@code version} (null: routing's
+     * choice).
+     *
+     * @return that version, READY or not when a version is named; READY when routing chooses
+     * @throws ModelNotFoundException    unknown model or version
+     * @throws ModelUnavailableException routing has no READY version to choose
+     */
+    ModelVersion resolve(String model, String version);
+
+    /** @return the names of installed models, sorted */
+    List<String> models();
+}
