@@ -1,0 +1,205 @@
+package io.enclave.core.internal;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.osgi.framework.Version;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.enclave.api.InferenceEngine;
+import io.enclave.api.LoadedModel;
+import io.enclave.api.ModelDescriptor;
+import io.enclave.api.ModelLoadException;
+import io.enclave.api.ModelRegistry;
+import io.enclave.api.ModelState;
+import io.enclave.api.ModelVersion;
+
+/**
+ * Puts every installed {@link ModelDescriptor} on an {@link InferenceEngine} that can run it.
+ * Descriptors and engines come and go as bundles start and stop; loading happens on a small pool,
+ * never on the thread that delivered the service event.
+ */
+@Component(service = ModelRegistry.class, immediate = true)
+public class EngineModelRegistry implements ModelRegistry {
+    private static final Logger LOG = LoggerFactory.getLogger(EngineModelRegistry.class);
+    private static final Comparator<ModelVersion> ORDER = Comparator
+            .comparing((ModelVersion v) -> v.descriptor().name())
+            .thenComparing(v -> v.descriptor().version());
+
+    private final Map<String, RegisteredVersion> versions = new ConcurrentHashMap<>();
+    private final List<InferenceEngine> engines = new CopyOnWriteArrayList<>();
+    private final ExecutorService loader = Executors.newFixedThreadPool(2, new ThreadFactory() {
+        private final AtomicInteger n = new AtomicInteger();
+
+        @Override
+        public Thread newThread(Runnable r) {
+            Thread t = new Thread(r, "enclave-model-loader-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }
+    });
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindEngine(InferenceEngine engine) {
+        engines.add(engine);
+        LOG.info("engine {} {} available on {}", engine.name(), engine.version(), engine.device());
+        for (RegisteredVersion v : versions.values()) {
+            if (v.state() == ModelState.LOADING && v.loadedOn() == null && v.descriptor().engine().equals(engine.name())) {
+                scheduleLoad(v);
+            }
+        }
+    }
+
+    void unbindEngine(InferenceEngine engine) {
+        engines.remove(engine);
+        for (RegisteredVersion v : versions.values()) {
+            if (v.loadedOn() == engine) {
+                v.unload(ModelState.LOADING, "engine " + engine.name() + " on " + engine.device() + " went away");
+                LOG.info("{} unloaded: its engine {} on {} went away", v.descriptor(), engine.name(), engine.device());
+                scheduleLoad(v);
+            }
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindDescriptor(ModelDescriptor descriptor) {
+        RegisteredVersion v = new RegisteredVersion(descriptor);
+        RegisteredVersion previous = versions.putIfAbsent(descriptor.id(), v);
+        if (previous != null) {
+            LOG.error("{} from {} ignored: that version is already installed from {}", descriptor,
+                    descriptor.artifacts().describe(), previous.descriptor().artifacts().describe());
+            return;
+        }
+        scheduleLoad(v);
+    }
+
+    void unbindDescriptor(ModelDescriptor descriptor) {
+        RegisteredVersion v = versions.get(descriptor.id());
+        if (v == null || v.descriptor() != descriptor) {
+            return;
+        }
+        versions.remove(descriptor.id(), v);
+        v.unload(null, null);
+        LOG.info("{} removed", descriptor);
+    }
+
+    private void scheduleLoad(RegisteredVersion v) {
+        if (!v.queueLoad()) {
+            return;
+        }
+        try {
+            loader.execute(() -> load(v));
+        } catch (RejectedExecutionException shuttingDown) {
+            // the registry is going away; nothing to load into
+        }
+    }
+
+    void load(RegisteredVersion v) {
+        v.loadStarted();
+        ModelDescriptor d = v.descriptor();
+        if (v.isRemoved() || v.state() == ModelState.READY) {
+            return;
+        }
+        InferenceEngine engine = choose(d);
+        if (engine == null) {
+            v.waiting("waiting for engine " + d.engine());
+            LOG.info("{} waits for engine {}", d, d.engine());
+            return;
+        }
+        long start = System.nanoTime();
+        try {
+            LoadedModel model = engine.load(d, d.artifacts());
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            if (v.ready(model, engine, millis)) {
+                LOG.info("{} ready on {} {} in {} ms", d, engine.name(), engine.device(), millis);
+            }
+        } catch (ModelLoadException | RuntimeException | LinkageError e) {
+            v.failed(e.getMessage());
+            LOG.error("{} failed to load: {}", d, e.getMessage(), e);
+        }
+    }
+
+    /** The engine with the model's engine name, on the device it asks for, else the first such engine. */
+    private InferenceEngine choose(ModelDescriptor d) {
+        Object wanted = d.properties().get("device");
+        InferenceEngine any = null;
+        for (InferenceEngine e : engines) {
+            if (!e.name().equals(d.engine())) {
+                continue;
+            }
+            if (wanted == null || wanted.toString().equals(e.device())) {
+                return e;
+            }
+            if (any == null) {
+                any = e;
+            }
+        }
+        return any;
+    }
+
+    @Deactivate
+    void deactivate() {
+        loader.shutdownNow();
+        for (RegisteredVersion v : versions.values()) {
+            v.unload(null, null);
+        }
+        versions.clear();
+    }
+
+    @Override
+    public List<ModelVersion> versions() {
+        List<ModelVersion> all = new ArrayList<>(versions.values());
+        all.sort(ORDER);
+        return all;
+    }
+
+    @Override
+    public List<ModelVersion> versions(String model) {
+        List<ModelVersion> some = new ArrayList<>();
+        for (RegisteredVersion v : versions.values()) {
+            if (v.descriptor().name().equals(model)) {
+                some.add(v);
+            }
+        }
+        some.sort(ORDER);
+        return some;
+    }
+
+    @Override
+    public Optional<ModelVersion> find(String model, Version version) {
+        return Optional.ofNullable(versions.get(model + ":" + version));
+    }
+
+    @Override
+    public boolean allReady() {
+        if (versions.isEmpty()) {
+            return false;
+        }
+        for (RegisteredVersion v : versions.values()) {
+            if (v.state() != ModelState.READY) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
