@@ -1,0 +1,87 @@
+package io.enclave.models.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+
+import org.junit.jupiter.api.Test;
+import org.osgi.framework.Version;
+
+import io.enclave.api.ArtifactSource;
+import io.enclave.api.ModelDescriptor;
+
+class ModelJsonTest {
+    private static final ArtifactSource NONE = new ArtifactSource() {
+        @Override
+        public boolean exists(String entry) {
+            return false;
+        }
+
+        @Override
+        public InputStream open(String entry) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public String describe() {
+            return "none";
+        }
+    };
+
+    private static ModelDescriptor read(String json, String header) throws Exception {
+        return ModelJson.read(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)),
+                ModelHeader.parse(header, Version.emptyVersion), NONE);
+    }
+
+    private static String error(String json, String header) {
+        return assertThrows(IllegalArgumentException.class, () -> read(json, header)).getMessage();
+    }
+
+    @Test
+    void theHeaderNamesTheModelAndModelJsonDescribesIt() throws Exception {
+        ModelDescriptor d = read(ModelBundles.MODEL_JSON, "tiny;version=\"3.1\"");
+        assertEquals("tiny", d.name());
+        assertEquals(new Version(3, 1, 0), d.version());
+        assertEquals("onnxruntime", d.engine());
+        assertNull(d.fallback());
+    }
+
+    @Test
+    void headerMistakesAreNamed() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelHeader.parse("Tiny", Version.emptyVersion))
+                .getMessage().contains("not a model name"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelHeader.parse("tiny;colour=red", Version.emptyVersion))
+                .getMessage().contains("attribute 'colour' is unknown"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelHeader.parse("tiny;version=x.y", Version.emptyVersion))
+                .getMessage().contains("'x.y' is not a version"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelHeader.parse("tiny;version", Version.emptyVersion))
+                .getMessage().contains("not key=value"));
+    }
+
+    @Test
+    void modelJsonMistakesAreNamed() {
+        assertTrue(error("[1]", "tiny").contains("must hold a JSON object"));
+        assertTrue(error("{\"name\": ", "tiny").contains("not valid JSON"));
+        assertTrue(error(ModelBundles.MODEL_JSON.replace("\"labels\"", "\"lables\""), "tiny").contains("unknown field 'lables'"));
+        assertTrue(error(ModelBundles.MODEL_JSON.replace("\"FP32\"", "\"FLOAT\""), "tiny").contains("unknown datatype 'FLOAT'"));
+        assertTrue(error(ModelBundles.MODEL_JSON.replace("\"inputs\"", "\"description\": \"x\", \"ignored\""), "tiny")
+                .contains("unknown field 'ignored'"));
+        assertTrue(error(ModelBundles.MODEL_JSON, "tiny;engine=pytorch").contains("says engine onnxruntime but the manifest says pytorch"));
+        assertTrue(error(ModelBundles.MODEL_JSON.replace("\"name\": \"tiny\",", "\"name\": \"tiny\", \"version\": \"2.0\","),
+                "tiny;version=1.0").contains("says version 2.0 but the manifest says 1.0.0"));
+        assertTrue(error("{\"name\": \"tiny\", \"name\": \"tiny\"}", "tiny").contains("Duplicate field"));
+        String deep = "{\"preprocessing\":" + "{\"a\":".repeat(40) + "1" + "}".repeat(41);
+        assertTrue(error(deep, "tiny").contains("not valid JSON"));
+    }
+
+    @Test
+    void aHugeModelJsonIsRefusedUnread() {
+        String huge = "{\"description\": \"" + "x".repeat(ModelJson.MAX_BYTES) + "\"}";
+        assertTrue(error(huge, "tiny").contains("larger than"));
+    }
+}

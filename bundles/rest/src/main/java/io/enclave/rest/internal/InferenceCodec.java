@@ -1,0 +1,460 @@
+package io.enclave.rest.internal;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.enclave.api.DataType;
+import io.enclave.api.InvalidInputException;
+import io.enclave.api.ModelDescriptor;
+import io.enclave.api.ModelVersion;
+import io.enclave.api.NamedTensor;
+import io.enclave.api.TensorSpec;
+
+/**
+ * JSON of the Open Inference Protocol v2 (KServe v2) REST API: inference requests in, inference
+ * responses and metadata out. Every mistake in a request becomes an {@link InvalidInputException}
+ * that names the field and what was wrong. Parsing is bounded in depth, string and number length.
+ */
+final class InferenceCodec {
+    private static final BigInteger UINT64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+    private static final Set<String> REQUEST_FIELDS = Set.of("id", "parameters", "inputs", "outputs");
+    private static final Set<String> INPUT_FIELDS = Set.of("name", "shape", "datatype", "parameters", "data");
+
+    private final ObjectMapper mapper;
+
+    /** Decoded {@code POST .../infer} body. */
+    record Request(String id, List<NamedTensor> inputs, List<String> outputs) {
+    }
+
+    InferenceCodec(int maxStringBytes) {
+        JsonFactory factory = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(64)
+                        .maxStringLength(maxStringBytes)
+                        .maxNumberLength(64)
+                        .build())
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .build();
+        this.mapper = new ObjectMapper(factory);
+    }
+
+    Request decode(byte[] body) {
+        JsonNode root;
+        try {
+            root = mapper.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new InvalidInputException("request body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new InvalidInputException("request body cannot be read: " + e.getMessage());
+        }
+        if (root == null || !root.isObject()) {
+            throw new InvalidInputException("request body must be a JSON object with an 'inputs' array");
+        }
+        unknownFields(root, REQUEST_FIELDS, "request");
+        String id = null;
+        JsonNode idNode = root.get("id");
+        if (idNode != null && !idNode.isNull()) {
+            if (!idNode.isTextual()) {
+                throw new InvalidInputException("'id' must be a string");
+            }
+            id = idNode.asText();
+        }
+        objectOrAbsent(root.get("parameters"), "parameters");
+        JsonNode inputs = root.get("inputs");
+        if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
+            throw new InvalidInputException("'inputs' must be a non-empty array");
+        }
+        List<NamedTensor> tensors = new ArrayList<>(inputs.size());
+        for (int i = 0; i < inputs.size(); i++) {
+            tensors.add(input(inputs.get(i), i));
+        }
+        List<String> outputs = null;
+        JsonNode out = root.get("outputs");
+        if (out != null && !out.isNull()) {
+            if (!out.isArray()) {
+                throw new InvalidInputException("'outputs' must be an array of {\"name\": ...} objects");
+            }
+            outputs = new ArrayList<>(out.size());
+            for (int i = 0; i < out.size(); i++) {
+                JsonNode o = out.get(i);
+                if (!o.isObject() || !o.path("name").isTextual()) {
+                    throw new InvalidInputException("outputs[" + i + "] must be an object with a string 'name'");
+                }
+                objectOrAbsent(o.get("parameters"), "outputs[" + i + "].parameters");
+                rejectBinary(o.get("parameters"), "output '" + o.get("name").asText() + "'", "binary_data");
+                outputs.add(o.get("name").asText());
+            }
+        }
+        return new Request(id, tensors, outputs);
+    }
+
+    private static NamedTensor input(JsonNode in, int index) {
+        if (!in.isObject()) {
+            throw new InvalidInputException("inputs[" + index + "] must be an object");
+        }
+        unknownFields(in, INPUT_FIELDS, "inputs[" + index + "]");
+        JsonNode nameNode = in.get("name");
+        if (nameNode == null || !nameNode.isTextual() || nameNode.asText().isEmpty()) {
+            throw new InvalidInputException("inputs[" + index + "] needs a string 'name'");
+        }
+        String name = nameNode.asText();
+        JsonNode typeNode = in.get("datatype");
+        if (typeNode == null || !typeNode.isTextual()) {
+            throw new InvalidInputException("input '" + name + "' needs a string 'datatype'");
+        }
+        DataType type;
+        try {
+            type = DataType.parse(typeNode.asText());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("input '" + name + "': " + e.getMessage());
+        }
+        long[] shape = shape(in.get("shape"), name);
+        objectOrAbsent(in.get("parameters"), "input '" + name + "' parameters");
+        rejectBinary(in.get("parameters"), "input '" + name + "'", "binary_data_size");
+        JsonNode data = in.get("data");
+        if (data == null || data.isNull()) {
+            throw new InvalidInputException("input '" + name + "' has no 'data'");
+        }
+        long expected;
+        try {
+            expected = NamedTensor.elementCount(shape);
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new InvalidInputException("input '" + name + "' has shape " + Arrays.toString(shape)
+                    + ", which is too large");
+        }
+        // count before allocating, so a huge declared shape costs nothing
+        long actual = count(data);
+        if (actual != expected) {
+            throw new InvalidInputException("input '" + name + "' has " + actual + " values but shape "
+                    + Arrays.toString(shape) + " needs " + expected);
+        }
+        Filler f = new Filler(name, type, (int) expected);
+        f.fill(data);
+        return new NamedTensor(name, type, shape, f.array);
+    }
+
+    private static long[] shape(JsonNode node, String name) {
+        if (node == null || !node.isArray()) {
+            throw new InvalidInputException("input '" + name + "' needs a 'shape' array");
+        }
+        if (node.size() > 16) {
+            throw new InvalidInputException("input '" + name + "' has more than 16 dimensions");
+        }
+        long[] shape = new long[node.size()];
+        for (int i = 0; i < shape.length; i++) {
+            JsonNode d = node.get(i);
+            if (!d.isIntegralNumber() || !d.canConvertToLong() || d.asLong() < 0) {
+                throw new InvalidInputException("input '" + name + "' shape must hold non-negative integers, got "
+                        + node);
+            }
+            shape[i] = d.asLong();
+        }
+        return shape;
+    }
+
+    private static long count(JsonNode data) {
+        if (!data.isArray()) {
+            return 1;
+        }
+        long n = 0;
+        for (JsonNode c : data) {
+            n += count(c);
+        }
+        return n;
+    }
+
+    private static void unknownFields(JsonNode node, Set<String> known, String where) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext();) {
+            String f = it.next();
+            if (!known.contains(f)) {
+                throw new InvalidInputException(where + " has unknown field '" + f + "'");
+            }
+        }
+    }
+
+    private static void objectOrAbsent(JsonNode node, String where) {
+        if (node != null && !node.isNull() && !node.isObject()) {
+            throw new InvalidInputException("'" + where + "' must be an object");
+        }
+    }
+
+    private static void rejectBinary(JsonNode parameters, String where, String key) {
+        if (parameters != null && parameters.has(key)) {
+            throw new InvalidInputException(where + ": the binary tensor extension ('" + key
+                    + "') is not supported; send the data as JSON");
+        }
+    }
+
+    /** Writes JSON values into the typed array of a tensor, checking type and range of each. */
+    private static final class Filler {
+        private final String name;
+        private final DataType type;
+        private final Object array;
+        private int i;
+
+        Filler(String name, DataType type, int n) {
+            this.name = name;
+            this.type = type;
+            this.array = switch (type) {
+                case BOOL -> new boolean[n];
+                case INT8, UINT8 -> new byte[n];
+                case INT16, UINT16 -> new short[n];
+                case INT32, UINT32 -> new int[n];
+                case INT64, UINT64 -> new long[n];
+                case FP16, FP32 -> new float[n];
+                case FP64 -> new double[n];
+                case BYTES -> new byte[n][];
+            };
+        }
+
+        void fill(JsonNode node) {
+            if (node.isArray()) {
+                for (JsonNode c : node) {
+                    fill(c);
+                }
+                return;
+            }
+            switch (type) {
+                case BOOL -> {
+                    if (!node.isBoolean()) {
+                        throw wrong(node, "true or false");
+                    }
+                    ((boolean[]) array)[i] = node.booleanValue();
+                }
+                case INT8 -> ((byte[]) array)[i] = (byte) integer(node, -128, 127);
+                case UINT8 -> ((byte[]) array)[i] = (byte) integer(node, 0, 255);
+                case INT16 -> ((short[]) array)[i] = (short) integer(node, Short.MIN_VALUE, Short.MAX_VALUE);
+                case UINT16 -> ((short[]) array)[i] = (short) integer(node, 0, 65535);
+                case INT32 -> ((int[]) array)[i] = (int) integer(node, Integer.MIN_VALUE, Integer.MAX_VALUE);
+                case UINT32 -> ((int[]) array)[i] = (int) integer(node, 0, 0xFFFF_FFFFL);
+                case INT64 -> ((long[]) array)[i] = integer(node, Long.MIN_VALUE, Long.MAX_VALUE);
+                case UINT64 -> ((long[]) array)[i] = unsigned64(node);
+                case FP16 -> ((float[]) array)[i] = fp16(node);
+                case FP32 -> ((float[]) array)[i] = (float) number(node);
+                case FP64 -> ((double[]) array)[i] = number(node);
+                case BYTES -> {
+                    if (!node.isTextual()) {
+                        throw wrong(node, "a string");
+                    }
+                    ((byte[][]) array)[i] = node.textValue().getBytes(StandardCharsets.UTF_8);
+                }
+            }
+            i++;
+        }
+
+        private long integer(JsonNode node, long min, long max) {
+            if (!node.isIntegralNumber() || !node.canConvertToLong()) {
+                throw wrong(node, "an integer in [" + min + ", " + max + "]");
+            }
+            long v = node.longValue();
+            if (v < min || v > max) {
+                throw wrong(node, "an integer in [" + min + ", " + max + "]");
+            }
+            return v;
+        }
+
+        private long unsigned64(JsonNode node) {
+            if (!node.isIntegralNumber()) {
+                throw wrong(node, "an integer in [0, " + UINT64_MAX + "]");
+            }
+            BigInteger v = node.bigIntegerValue();
+            if (v.signum() < 0 || v.compareTo(UINT64_MAX) > 0) {
+                throw wrong(node, "an integer in [0, " + UINT64_MAX + "]");
+            }
+            return v.longValue();
+        }
+
+        private double number(JsonNode node) {
+            if (!node.isNumber()) {
+                throw wrong(node, "a number");
+            }
+            return node.doubleValue();
+        }
+
+        private float fp16(JsonNode node) {
+            double v = number(node);
+            if (Math.abs(v) > 65504) {
+                throw wrong(node, "a number within FP16 range [-65504, 65504]");
+            }
+            return (float) v;
+        }
+
+        private InvalidInputException wrong(JsonNode node, String expected) {
+            String shown = node.toString();
+            if (shown.length() > 40) {
+                shown = shown.substring(0, 40) + "...";
+            }
+            return new InvalidInputException("input '" + name + "' element " + i + " is " + shown + " but datatype "
+                    + type + " needs " + expected);
+        }
+    }
+
+    // ---- responses ----
+
+    byte[] response(String modelName, String modelVersion, String id, List<NamedTensor> outputs) {
+        return write(g -> {
+            g.writeStartObject();
+            g.writeStringField("model_name", modelName);
+            g.writeStringField("model_version", modelVersion);
+            if (id != null) {
+                g.writeStringField("id", id);
+            }
+            g.writeArrayFieldStart("outputs");
+            for (NamedTensor t : outputs) {
+                g.writeStartObject();
+                g.writeStringField("name", t.name());
+                g.writeStringField("datatype", t.datatype().name());
+                g.writeArrayFieldStart("shape");
+                for (long d : t.shape()) {
+                    g.writeNumber(d);
+                }
+                g.writeEndArray();
+                g.writeFieldName("data");
+                data(g, t);
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        });
+    }
+
+    private static void data(JsonGenerator g, NamedTensor t) throws IOException {
+        Object a = t.data();
+        g.writeStartArray();
+        switch (t.datatype()) {
+            case BOOL -> {
+                for (boolean v : (boolean[]) a) {
+                    g.writeBoolean(v);
+                }
+            }
+            case INT8 -> {
+                for (byte v : (byte[]) a) {
+                    g.writeNumber(v);
+                }
+            }
+            case UINT8 -> {
+                for (byte v : (byte[]) a) {
+                    g.writeNumber(Byte.toUnsignedInt(v));
+                }
+            }
+            case INT16 -> {
+                for (short v : (short[]) a) {
+                    g.writeNumber(v);
+                }
+            }
+            case UINT16 -> {
+                for (short v : (short[]) a) {
+                    g.writeNumber(Short.toUnsignedInt(v));
+                }
+            }
+            case INT32 -> {
+                for (int v : (int[]) a) {
+                    g.writeNumber(v);
+                }
+            }
+            case UINT32 -> {
+                for (int v : (int[]) a) {
+                    g.writeNumber(Integer.toUnsignedLong(v));
+                }
+            }
+            case INT64 -> {
+                for (long v : (long[]) a) {
+                    g.writeNumber(v);
+                }
+            }
+            case UINT64 -> {
+                for (long v : (long[]) a) {
+                    g.writeNumber(new BigInteger(Long.toUnsignedString(v)));
+                }
+            }
+            case FP16, FP32 -> {
+                for (float v : (float[]) a) {
+                    g.writeNumber(v);
+                }
+            }
+            case FP64 -> {
+                for (double v : (double[]) a) {
+                    g.writeNumber(v);
+                }
+            }
+            case BYTES -> {
+                for (byte[] v : (byte[][]) a) {
+                    g.writeString(new String(v, StandardCharsets.UTF_8));
+                }
+            }
+        }
+        g.writeEndArray();
+    }
+
+    byte[] modelMetadata(String name, List<ModelVersion> versions, ModelDescriptor d) {
+        ObjectNode root = mapper.createObjectNode();
+        root.put("name", name);
+        versions.forEach(v -> root.withArray("versions").add(v.descriptor().version().toString()));
+        root.put("platform", d.platform());
+        tensors(root.putArray("inputs"), d.inputs());
+        tensors(root.putArray("outputs"), d.outputs());
+        return bytes(root);
+    }
+
+    private static void tensors(com.fasterxml.jackson.databind.node.ArrayNode array, List<TensorSpec> specs) {
+        for (TensorSpec s : specs) {
+            ObjectNode t = array.addObject();
+            t.put("name", s.name());
+            t.put("datatype", s.datatype().name());
+            var shape = t.putArray("shape");
+            for (long d : s.shape()) {
+                shape.add(d);
+            }
+        }
+    }
+
+    byte[] object(Map<String, Object> fields) {
+        return bytes(mapper.valueToTree(fields));
+    }
+
+    byte[] error(String message) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("error", message);
+        return bytes(n);
+    }
+
+    private byte[] bytes(JsonNode node) {
+        try {
+            return mapper.writeValueAsBytes(node);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private interface Writer {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    private byte[] write(Writer w) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+        try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
+            w.write(g);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+}

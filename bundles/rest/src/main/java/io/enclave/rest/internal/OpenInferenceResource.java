@@ -1,0 +1,164 @@
+package io.enclave.rest.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import javax.ws.rs.GET;
+import javax.ws.rs.POST;
+import javax.ws.rs.Path;
+import javax.ws.rs.PathParam;
+import javax.ws.rs.Produces;
+import javax.ws.rs.core.MediaType;
+import javax.ws.rs.core.Response;
+
+import io.enclave.api.InferenceRequest;
+import io.enclave.api.InferenceResponse;
+import io.enclave.api.InvalidInputException;
+import io.enclave.api.ModelNotFoundException;
+import io.enclave.api.ModelRegistry;
+import io.enclave.api.ModelState;
+import io.enclave.api.ModelUnavailableException;
+import io.enclave.api.ModelVersion;
+import io.enclave.api.Router;
+
+/**
+ * The Open Inference Protocol v2 REST endpoints, mounted at {@code /v2}. Decodes and encodes only;
+ * routing and signature checks belong to the {@link Router}.
+ */
+@Path("")
+@Produces(MediaType.APPLICATION_JSON)
+public class OpenInferenceResource {
+    static final String SERVER_NAME = "enclave";
+
+    private final Router router;
+    private final ModelRegistry registry;
+    private final InferenceCodec codec;
+    private final int maxRequestBytes;
+    private final String serverVersion;
+
+    OpenInferenceResource(Router router, ModelRegistry registry, InferenceCodec codec, int maxRequestBytes,
+            String serverVersion) {
+        this.router = router;
+        this.registry = registry;
+        this.codec = codec;
+        this.maxRequestBytes = maxRequestBytes;
+        this.serverVersion = serverVersion;
+    }
+
+    @GET
+    public Response server() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", SERVER_NAME);
+        m.put("version", serverVersion);
+        m.put("extensions", List.of());
+        return ok(codec.object(m));
+    }
+
+    @GET
+    @Path("health/live")
+    public Response live() {
+        return ok(codec.object(Map.of("live", true)));
+    }
+
+    /** 200 when every installed version is loaded; 4xx otherwise, as the protocol specifies. */
+    @GET
+    @Path("health/ready")
+    public Response ready() {
+        boolean ready = registry.allReady();
+        return Response.status(ready ? 200 : 400).entity(codec.object(Map.of("ready", ready))).build();
+    }
+
+    @GET
+    @Path("models/{model}")
+    public Response model(@PathParam("model") String model) {
+        ModelVersion v;
+        try {
+            v = router.resolve(model, null);
+        } catch (ModelUnavailableException notReady) {
+            List<ModelVersion> all = registry.versions(model);
+            v = all.get(all.size() - 1);
+        }
+        return ok(codec.modelMetadata(model, registry.versions(model), v.descriptor()));
+    }
+
+    @GET
+    @Path("models/{model}/versions/{version}")
+    public Response model(@PathParam("model") String model, @PathParam("version") String version) {
+        ModelVersion v = router.resolve(model, version);
+        return ok(codec.modelMetadata(model, registry.versions(model), v.descriptor()));
+    }
+
+    @GET
+    @Path("models/{model}/ready")
+    public Response modelReady(@PathParam("model") String model) {
+        return readiness(model, null);
+    }
+
+    @GET
+    @Path("models/{model}/versions/{version}/ready")
+    public Response modelReady(@PathParam("model") String model, @PathParam("version") String version) {
+        return readiness(model, version);
+    }
+
+    private Response readiness(String model, String version) {
+        boolean ready;
+        try {
+            ready = router.resolve(model, version).state() == ModelState.READY;
+        } catch (ModelUnavailableException e) {
+            ready = false;
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", model);
+        m.put("ready", ready);
+        return Response.status(ready ? 200 : 400).entity(codec.object(m)).build();
+    }
+
+    @POST
+    @Path("models/{model}/infer")
+    public Response infer(@PathParam("model") String model, InputStream body) throws IOException {
+        return infer(model, null, body);
+    }
+
+    @POST
+    @Path("models/{model}/versions/{version}/infer")
+    public Response infer(@PathParam("model") String model, @PathParam("version") String version, InputStream body)
+            throws IOException {
+        // an unknown model is a 404 whatever the body says: check before reading it
+        if (registry.versions(model).isEmpty()) {
+            throw new ModelNotFoundException("unknown model '" + model + "'");
+        }
+        InferenceCodec.Request decoded = codec.decode(read(body));
+        InferenceResponse r = router.infer(new InferenceRequest(model, version, decoded.inputs(), decoded.outputs()));
+        return ok(codec.response(r.model(), r.version().toString(), decoded.id(), r.outputs()));
+    }
+
+    private byte[] read(InputStream body) throws IOException {
+        if (body == null) {
+            throw new InvalidInputException("request body is empty");
+        }
+        byte[] bytes = body.readNBytes(maxRequestBytes + 1);
+        if (bytes.length > maxRequestBytes) {
+            throw new RequestTooLargeException(maxRequestBytes);
+        }
+        if (bytes.length == 0) {
+            throw new InvalidInputException("request body is empty");
+        }
+        return bytes;
+    }
+
+    private static Response ok(byte[] json) {
+        return Response.ok(json, MediaType.APPLICATION_JSON_TYPE).build();
+    }
+
+    /** The body is larger than the configured limit (HTTP 413). */
+    static final class RequestTooLargeException extends InvalidInputException {
+        private static final long serialVersionUID = 1L;
+
+        RequestTooLargeException(int limit) {
+            super("request body is larger than " + limit + " bytes");
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package io.enclave.rest.internal;
+
+import java.util.List;
+
+import org.apache.cxf.Bus;
+import org.apache.cxf.BusFactory;
+import org.apache.cxf.endpoint.Server;
+import org.apache.cxf.jaxrs.JAXRSServerFactoryBean;
+import org.apache.cxf.jaxrs.lifecycle.SingletonResourceProvider;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.enclave.api.ModelRegistry;
+import io.enclave.api.Router;
+
+/** Publishes the Open Inference Protocol endpoint on CXF's servlet transport at {@code /v2}. */
+@Component(immediate = true, configurationPid = "io.enclave.rest")
+@Designate(ocd = RestServer.Config.class)
+public class RestServer {
+    private static final Logger LOG = LoggerFactory.getLogger(RestServer.class);
+
+    @ObjectClassDefinition(name = "Enclave REST API", description = "Open Inference Protocol v2 endpoint")
+    public @interface Config {
+        @AttributeDefinition(description = "Largest request body accepted, in bytes; larger ones get 413")
+        int maxRequestBytes() default 64 * 1024 * 1024;
+
+        @AttributeDefinition(description = "Longest single JSON string accepted (e.g. one text), in bytes")
+        int maxStringBytes() default 1024 * 1024;
+    }
+
+    @Reference
+    private Router router;
+    @Reference
+    private ModelRegistry registry;
+    private Server server;
+
+    @Activate
+    void start(BundleContext context, Config config) {
+        InferenceCodec codec = new InferenceCodec(config.maxStringBytes());
+        String version = context.getBundle().getVersion().toString();
+        OpenInferenceResource resource = new OpenInferenceResource(router, registry, codec, config.maxRequestBytes(),
+                version);
+        Thread t = Thread.currentThread();
+        ClassLoader previous = t.getContextClassLoader();
+        // CXF looks providers up through the context class loader
+        t.setContextClassLoader(RestServer.class.getClassLoader());
+        try {
+            Bus bus = BusFactory.getDefaultBus();
+            JAXRSServerFactoryBean factory = new JAXRSServerFactoryBean();
+            factory.setBus(bus);
+            factory.setAddress("/v2");
+            factory.setResourceClasses(OpenInferenceResource.class);
+            factory.setResourceProvider(OpenInferenceResource.class, new SingletonResourceProvider(resource));
+            factory.setProviders(List.of(new ErrorMapper(codec)));
+            server = factory.create();
+        } finally {
+            t.setContextClassLoader(previous);
+        }
+        LOG.info("Open Inference Protocol v2 endpoint published at /v2");
+    }
+
+    @Deactivate
+    void stop() {
+        if (server != null) {
+            server.destroy();
+            server = null;
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package io.enclave.rest.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.enclave.api.DataType;
+import io.enclave.api.InvalidInputException;
+import io.enclave.api.NamedTensor;
+
+class InferenceCodecTest {
+    private final InferenceCodec codec = new InferenceCodec(1024 * 1024);
+
+    private InferenceCodec.Request decode(String json) {
+        return codec.decode(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private String error(String json) {
+        return assertThrows(InvalidInputException.class, () -> decode(json)).getMessage();
+    }
+
+    private static String input(String datatype, String shape, String data) {
+        return "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"" + datatype + "\", \"shape\": " + shape
+                + ", \"data\": " + data + "}]}";
+    }
+
+    @Test
+    void flatAndNestedDataAreTheSameTensor() {
+        NamedTensor flat = decode(input("FP32", "[2, 2]", "[1, 2, 3, 4.5]")).inputs().get(0);
+        NamedTensor nested = decode(input("FP32", "[2, 2]", "[[1, 2], [3, 4.5]]")).inputs().get(0);
+        assertArrayEquals(new long[] {2, 2}, flat.shape());
+        assertArrayEquals(new float[] {1, 2, 3, 4.5f}, flat.floats());
+        assertArrayEquals(flat.floats(), nested.floats());
+    }
+
+    @Test
+    void idAndRequestedOutputsAreKept() {
+        InferenceCodec.Request r = decode("{\"id\": \"req-7\", \"parameters\": {\"a\": 1}, \"inputs\": [{\"name\": \"text\","
+                + " \"datatype\": \"BYTES\", \"shape\": [2], \"data\": [\"héllo\", \"\"]}], \"outputs\": [{\"name\": \"embedding\"}]}");
+        assertEquals("req-7", r.id());
+        assertEquals(List.of("embedding"), r.outputs());
+        assertArrayEquals(new String[] {"héllo", ""}, r.inputs().get(0).strings());
+        assertNull(decode(input("BOOL", "[1]", "[true]")).outputs(), "no outputs field means all outputs");
+    }
+
+    @Test
+    void everyDatatypeDecodesWithinItsRange() {
+        assertArrayEquals(new boolean[] {true, false}, (boolean[]) decode(input("BOOL", "[2]", "[true, false]")).inputs().get(0).data());
+        assertArrayEquals(new byte[] {-128, 127}, (byte[]) decode(input("INT8", "[2]", "[-128, 127]")).inputs().get(0).data());
+        assertArrayEquals(new byte[] {0, (byte) 255}, (byte[]) decode(input("UINT8", "[2]", "[0, 255]")).inputs().get(0).data());
+        assertArrayEquals(new short[] {(short) 65535}, (short[]) decode(input("UINT16", "[1]", "[65535]")).inputs().get(0).data());
+        assertArrayEquals(new int[] {-1}, (int[]) decode(input("UINT32", "[1]", "[4294967295]")).inputs().get(0).data());
+        assertArrayEquals(new long[] {-1}, (long[]) decode(input("UINT64", "[1]", "[18446744073709551615]")).inputs().get(0).data());
+        assertArrayEquals(new long[] {Long.MIN_VALUE}, (long[]) decode(input("INT64", "[1]", "[-9223372036854775808]")).inputs().get(0).data());
+        assertArrayEquals(new double[] {1e300}, (double[]) decode(input("FP64", "[1]", "[1e300]")).inputs().get(0).data());
+        assertArrayEquals(new float[] {0.5f}, decode(input("FP16", "[1]", "[0.5]")).inputs().get(0).floats());
+        assertArrayEquals(new short[] {-32768}, (short[]) decode(input("INT16", "[1]", "[-32768]")).inputs().get(0).data());
+        assertArrayEquals(new int[] {7}, (int[]) decode(input("INT32", "[1, 1]", "[[7]]")).inputs().get(0).data());
+    }
+
+    @Test
+    void valuesOutsideTheirTypeAreNamed() {
+        assertTrue(error(input("UINT8", "[1]", "[256]")).contains("input 'x' element 0 is 256 but datatype UINT8 needs an integer in [0, 255]"));
+        assertTrue(error(input("INT8", "[2]", "[1, -129]")).contains("element 1 is -129"));
+        assertTrue(error(input("INT32", "[1]", "[1.5]")).contains("needs an integer"));
+        assertTrue(error(input("UINT64", "[1]", "[-1]")).contains("UINT64"));
+        assertTrue(error(input("BOOL", "[1]", "[1]")).contains("true or false"));
+        assertTrue(error(input("FP32", "[1]", "[\"1\"]")).contains("needs a number"));
+        assertTrue(error(input("BYTES", "[1]", "[1]")).contains("needs a string"));
+        assertTrue(error(input("FP16", "[1]", "[70000]")).contains("FP16 range"));
+        assertTrue(error(input("FLOAT32", "[1]", "[1]")).contains("unknown datatype 'FLOAT32'"));
+    }
+
+    @Test
+    void shapeAndDataMustAgree() {
+        assertEquals("input 'x' has 3 values but shape [2, 2] needs 4", error(input("FP32", "[2, 2]", "[1, 2, 3]")));
+        assertEquals("input 'x' has shape [3000000000, 3000000000], which is too large",
+                error(input("FP32", "[3000000000, 3000000000]", "[1]")));
+        assertTrue(error(input("FP32", "[-1]", "[1]")).contains("non-negative integers"));
+        assertTrue(error(input("FP32", "\"2\"", "[1, 2]")).contains("needs a 'shape' array"));
+    }
+
+    @Test
+    void bodyMistakesAreNamed() {
+        assertTrue(error("{").contains("not valid JSON"));
+        assertTrue(error("[]").contains("must be a JSON object"));
+        assertEquals("'inputs' must be a non-empty array", error("{\"inputs\": []}"));
+        assertEquals("request has unknown field 'input'", error("{\"input\": []}"));
+        assertTrue(error("{\"inputs\": [{\"datatype\": \"FP32\", \"shape\": [1], \"data\": [1]}]}").contains("needs a string 'name'"));
+        assertEquals("input 'x' has no 'data'", error("{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1]}]}"));
+        assertTrue(error("{\"id\": 5, \"inputs\": []}").contains("'id' must be a string"));
+        assertTrue(error("{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [1], "
+                + "\"parameters\": {\"binary_data_size\": 4}}]}").contains("binary tensor extension"));
+        assertTrue(error("{\"inputs\": [], \"inputs\": []}").contains("Duplicate field"));
+        String deep = "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": "
+                + "[".repeat(100) + "1" + "]".repeat(100) + "}]}";
+        assertTrue(error(deep).contains("not valid JSON"));
+    }
+
+    @Test
+    void responsesFollowTheProtocol() throws Exception {
+        byte[] json = codec.response("minilm", "1.1.0", "req-1", List.of(
+                new NamedTensor("embedding", DataType.FP32, new long[] {1, 2}, new float[] {0.6f, 0.8f}),
+                new NamedTensor("flags", DataType.UINT8, new long[] {2}, new byte[] {(byte) 200, 1}),
+                new NamedTensor("big", DataType.UINT64, new long[] {1}, new long[] {-1L})));
+        JsonNode r = new ObjectMapper().readTree(json);
+        assertEquals("minilm", r.get("model_name").asText());
+        assertEquals("1.1.0", r.get("model_version").asText());
+        assertEquals("req-1", r.get("id").asText());
+        JsonNode e = r.get("outputs").get(0);
+        assertEquals("FP32", e.get("datatype").asText());
+        assertEquals("[1,2]", e.get("shape").toString());
+        assertEquals("[0.6,0.8]", e.get("data").toString());
+        assertEquals("[200,1]", r.get("outputs").get(1).get("data").toString());
+        assertEquals("[18446744073709551615]", r.get("outputs").get(2).get("data").toString());
+        assertEquals("{\"error\":\"bad \\\"thing\\\"\"}", new String(codec.error("bad \"thing\""), StandardCharsets.UTF_8));
+    }
+}
