@@ -12,7 +12,6 @@ import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
 
-import io.enclave.api.EnclaveException;
 import io.enclave.api.InferenceRequest;
 import io.enclave.api.InferenceResponse;
 import io.enclave.api.ModelVersion;
@@ -40,30 +39,25 @@ public class PredictCommand implements Action {
 
     @Override
     public Object execute() {
-        try {
-            ModelVersion target = router.resolve(model, version);
-            List<TensorSpec> inputs = target.descriptor().inputs();
-            if (inputs.size() != 1 || inputs.get(0).datatype() != DataType.BYTES) {
-                System.err.println("model " + model + " does not take text; use the REST API for tensors");
-                return null;
-            }
-            NamedTensor in = NamedTensor.ofStrings(inputs.get(0).name(), texts.toArray(String[]::new));
-            InferenceResponse r = router.infer(new InferenceRequest(model,
-                    target.descriptor().version().toString(), List.of(in), null));
-            System.out.println("model " + r.model() + " version " + r.version());
-            ShellTable table = new ShellTable();
-            table.column("Text").maxSize(40);
-            table.column("Output");
-            table.column("Shape");
-            table.column("L2 norm");
-            table.column("First values");
-            for (NamedTensor out : r.outputs()) {
-                summarise(table, out);
-            }
-            table.print(System.out);
-        } catch (EnclaveException e) {
-            System.err.println(e.getMessage());
+        ModelVersion target = router.resolve(model, version);
+        List<TensorSpec> inputs = target.descriptor().inputs();
+        if (inputs.size() != 1 || inputs.get(0).datatype() != DataType.BYTES) {
+            throw new IllegalArgumentException("model " + model + " does not take text; use the REST API for tensors");
         }
+        NamedTensor in = NamedTensor.ofStrings(inputs.get(0).name(), texts.toArray(String[]::new));
+        InferenceResponse r = router.infer(new InferenceRequest(model,
+                target.descriptor().version().toString(), List.of(in), null));
+        System.out.println("model " + r.model() + " version " + r.version());
+        ShellTable table = new ShellTable();
+        table.column("Text").maxSize(40);
+        table.column("Output");
+        table.column("Shape");
+        table.column("L2 norm");
+        table.column("First values");
+        for (NamedTensor out : r.outputs()) {
+            summarise(table, out);
+        }
+        table.print(System.out);
         return null;
     }
 

@@ -1,0 +1,156 @@
+package io.enclave.itests;
+
+import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
+import static org.ops4j.pax.exam.CoreOptions.systemTimeout;
+import static org.ops4j.pax.exam.CoreOptions.vmOption;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureSecurity;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+import org.apache.karaf.itests.KarafTestSupport;
+import org.junit.Rule;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.karaf.options.LogLevelOption.LogLevel;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Boots the Enclave distribution built by {@code assembly/} (not a stock Karaf) on free loopback
+ * ports, and gives tests an HTTP client for it.
+ */
+public abstract class EnclaveTestSupport extends KarafTestSupport {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String HTTP_PORT_PROPERTY = "enclave.itest.http.port";
+
+    /** A failing test fails: no silent second run. */
+    @Rule
+    public Retry noRetry = new Retry(false);
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    @Configuration
+    public Option[] config() {
+        String distribution = System.getProperty("enclave.distribution");
+        String karafVersion = System.getProperty("karaf.version");
+        String http = Integer.toString(freePort());
+        String localRepository = System.getProperty("org.ops4j.pax.url.mvn.localRepository", "");
+        List<Option> options = new ArrayList<>(Arrays.asList(
+                karafDistributionConfiguration().frameworkUrl(new File(distribution).toURI().toString())
+                        .karafVersion(karafVersion).name("Enclave").unpackDirectory(new File("target/exam"))
+                        .useDeployFolder(false),
+                configureSecurity().disableKarafMBeanServerBuilder(),
+                configureConsole().ignoreLocalConsole(),
+                logLevel(LogLevel.INFO),
+                systemTimeout(300_000),
+                mavenBundle().groupId("org.apache.karaf.itests").artifactId("common").versionAsInProject(),
+                editConfigurationFilePut("etc/org.ops4j.pax.web.cfg", "org.osgi.service.http.port", http),
+                editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiRegistryPort", Integer.toString(freePort())),
+                editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiServerPort", Integer.toString(freePort())),
+                editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", Integer.toString(freePort())),
+                editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.localRepository", localRepository),
+                editConfigurationFilePut("etc/system.properties", HTTP_PORT_PROPERTY, http),
+                editConfigurationFilePut("etc/io.enclave.rest.cfg", "maxRequestBytes", "1048576"),
+                vmOption("-Xmx1g"),
+                vmOption("-Dai.djl.offline=true"),
+                // what bin/karaf passes on Java 9+; Pax Exam does not
+                vmOption("--add-reads=java.xml=java.logging"),
+                vmOption("--add-exports=java.base/org.apache.karaf.specs.locator=java.xml,ALL-UNNAMED"),
+                vmOption("--patch-module"),
+                vmOption("java.base=lib/endorsed/org.apache.karaf.specs.locator-" + karafVersion + ".jar"),
+                vmOption("--patch-module"),
+                vmOption("java.xml=lib/endorsed/org.apache.karaf.specs.java.xml-" + karafVersion + ".jar"),
+                vmOption("--add-opens"), vmOption("java.base/java.security=ALL-UNNAMED"),
+                vmOption("--add-opens"), vmOption("java.base/java.net=ALL-UNNAMED"),
+                vmOption("--add-opens"), vmOption("java.base/java.lang=ALL-UNNAMED"),
+                vmOption("--add-opens"), vmOption("java.base/java.util=ALL-UNNAMED"),
+                vmOption("--add-opens"), vmOption("java.naming/javax.naming.spi=ALL-UNNAMED"),
+                vmOption("--add-opens"), vmOption("java.rmi/sun.rmi.transport.tcp=ALL-UNNAMED"),
+                vmOption("--add-exports=java.base/sun.net.www.protocol.file=ALL-UNNAMED"),
+                vmOption("--add-exports=java.base/sun.net.www.protocol.ftp=ALL-UNNAMED"),
+                vmOption("--add-exports=java.base/sun.net.www.protocol.http=ALL-UNNAMED"),
+                vmOption("--add-exports=java.base/sun.net.www.protocol.https=ALL-UNNAMED"),
+                vmOption("--add-exports=java.base/sun.net.www.protocol.jar=ALL-UNNAMED"),
+                vmOption("--add-exports=java.base/sun.net.www.content.text=ALL-UNNAMED"),
+                vmOption("--add-exports=jdk.naming.rmi/com.sun.jndi.url.rmi=ALL-UNNAMED"),
+                vmOption("-classpath"),
+                vmOption("lib/jdk9plus/*" + File.pathSeparator + "lib/boot/*")));
+        return options.toArray(new Option[0]);
+    }
+
+    /** An HTTP exchange's status and parsed JSON body. */
+    record Reply(int status, JsonNode json, String body) {
+        String error() {
+            return json == null || !json.has("error") ? null : json.get("error").asText();
+        }
+    }
+
+    static String base() {
+        return "http://127.0.0.1:" + System.getProperty(HTTP_PORT_PROPERTY);
+    }
+
+    Reply get(String path) throws Exception {
+        return send(HttpRequest.newBuilder(URI.create(base() + path)).GET());
+    }
+
+    Reply post(String path, String body) throws Exception {
+        return send(HttpRequest.newBuilder(URI.create(base() + path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)));
+    }
+
+    Reply send(HttpRequest.Builder request) throws Exception {
+        HttpResponse<String> r = http.send(request.timeout(Duration.ofSeconds(60)).build(),
+                HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        JsonNode json = null;
+        String type = r.headers().firstValue("Content-Type").orElse("");
+        if (type.startsWith("application/json") && !r.body().isEmpty()) {
+            json = JSON.readTree(r.body());
+        }
+        return new Reply(r.statusCode(), json, r.body());
+    }
+
+    static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    boolean ready() {
+        try {
+            return get("/v2/health/ready").status() == 200;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,285 @@
+package io.enclave.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.time.Duration;
+import java.util.Hashtable;
+import java.util.List;
+
+import org.junit.Before;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.Version;
+import org.osgi.service.cm.Configuration;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * The foundation end to end: the distribution boots, both shipped minilm versions load, and the
+ * Open Inference Protocol answers over real HTTP with real embeddings.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class OpenInferenceIT extends EnclaveTestSupport {
+    private static final String CAT = "a cat sits on the mat";
+    private static final String KITTEN = "a kitten rests on a rug";
+    private static final String REVENUE = "quarterly revenue grew 4%";
+
+    @Before
+    public void waitUntilReady() throws Exception {
+        await("/v2/health/ready", Duration.ofSeconds(120), this::ready);
+    }
+
+    private static String textRequest(String id, String... texts) throws Exception {
+        return "{\"id\": \"" + id + "\", \"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", \"shape\": ["
+                + texts.length + "], \"data\": " + JSON.writeValueAsString(texts) + "}]}";
+    }
+
+    private float[][] embed(String version, String... texts) throws Exception {
+        String path = version == null ? "/v2/models/minilm/infer" : "/v2/models/minilm/versions/" + version + "/infer";
+        Reply r = post(path, textRequest("req-" + version, texts));
+        assertEquals(r.body(), 200, r.status());
+        assertEquals("minilm", r.json().get("model_name").asText());
+        if (version != null) {
+            assertEquals(version, r.json().get("model_version").asText());
+        }
+        assertEquals("req-" + version, r.json().get("id").asText());
+        JsonNode out = r.json().get("outputs").get(0);
+        assertEquals("embedding", out.get("name").asText());
+        assertEquals("FP32", out.get("datatype").asText());
+        assertEquals("[" + texts.length + ",384]", out.get("shape").toString());
+        JsonNode data = out.get("data");
+        assertEquals(texts.length * 384, data.size());
+        float[][] rows = new float[texts.length][384];
+        for (int i = 0; i < data.size(); i++) {
+            rows[i / 384][i % 384] = (float) data.get(i).asDouble();
+        }
+        return rows;
+    }
+
+    static double cos(float[] a, float[] b) {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+
+    static double norm(float[] a) {
+        double n = 0;
+        for (float v : a) {
+            n += v * v;
+        }
+        return Math.sqrt(n);
+    }
+
+    @Test
+    public void everyEnclaveBundleIsActive() {
+        int enclave = 0;
+        for (Bundle b : bundleContext.getBundles()) {
+            String name = b.getSymbolicName();
+            if (name != null && (name.startsWith("enclave-") || name.startsWith("io.enclave"))) {
+                enclave++;
+                assertEquals(name + " " + b.getVersion(), Bundle.ACTIVE, b.getState());
+            }
+        }
+        assertEquals("api, core, rest, shell, djl, engine, extender, two models", 9, enclave);
+    }
+
+    @Test
+    public void healthAndServerMetadata() throws Exception {
+        Reply live = get("/v2/health/live");
+        assertEquals(200, live.status());
+        assertTrue(live.json().get("live").asBoolean());
+        Reply ready = get("/v2/health/ready");
+        assertEquals(200, ready.status());
+        assertTrue(ready.json().get("ready").asBoolean());
+        Reply server = get("/v2");
+        assertEquals(200, server.status());
+        assertEquals("enclave", server.json().get("name").asText());
+        assertTrue(server.json().get("extensions").isArray());
+        for (String v : List.of("", "/versions/1.0.0", "/versions/1.1.0")) {
+            Reply r = get("/v2/models/minilm" + v + "/ready");
+            assertEquals(r.body(), 200, r.status());
+            assertTrue(r.json().get("ready").asBoolean());
+        }
+    }
+
+    @Test
+    public void metadataForBothVersions() throws Exception {
+        for (String v : List.of("1.0.0", "1.1.0")) {
+            Reply r = get("/v2/models/minilm/versions/" + v);
+            assertEquals(r.body(), 200, r.status());
+            JsonNode m = r.json();
+            assertEquals("minilm", m.get("name").asText());
+            assertEquals("[\"1.0.0\",\"1.1.0\"]", m.get("versions").toString());
+            assertEquals("onnxruntime_onnx", m.get("platform").asText());
+            assertEquals("{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[-1]}", m.get("inputs").get(0).toString());
+            assertEquals("{\"name\":\"embedding\",\"datatype\":\"FP32\",\"shape\":[-1,384]}", m.get("outputs").get(0).toString());
+        }
+        assertEquals(200, get("/v2/models/minilm").status());
+    }
+
+    @Test
+    public void bothVersionsEmbedMeaningfullyAndAgree() throws Exception {
+        float[][] fp32 = embed("1.0.0", CAT, KITTEN, REVENUE);
+        float[][] int8 = embed("1.1.0", CAT, KITTEN, REVENUE);
+        for (float[][] e : List.of(fp32, int8)) {
+            for (float[] row : e) {
+                assertEquals(1.0, norm(row), 1e-3);
+            }
+            double close = cos(e[0], e[1]);
+            double far = cos(e[0], e[2]);
+            assertTrue("cat/kitten " + close + " vs cat/revenue " + far, close > far + 0.3);
+        }
+        for (int i = 0; i < 3; i++) {
+            double agreement = cos(fp32[i], int8[i]);
+            assertTrue("sentence " + i + ": 1.0.0 vs 1.1.0 cosine " + agreement, agreement > 0.95);
+        }
+    }
+
+    @Test
+    public void withoutAVersionTheHighestAnswersUnlessConfigPinsOne() throws Exception {
+        Reply r = post("/v2/models/minilm/infer", textRequest("x", CAT));
+        assertEquals(200, r.status());
+        assertEquals("1.1.0", r.json().get("model_version").asText());
+
+        Configuration pin = configurationAdmin.createFactoryConfiguration("io.enclave.traffic", "?");
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put("model", "minilm");
+        props.put("version.default", "1.0.0");
+        pin.update(props);
+        try {
+            await("the pin to 1.0.0", Duration.ofSeconds(30), () -> versionAnswering().equals("1.0.0"));
+        } finally {
+            pin.delete();
+        }
+        await("the pin to go", Duration.ofSeconds(30), () -> versionAnswering().equals("1.1.0"));
+    }
+
+    private String versionAnswering() {
+        try {
+            return post("/v2/models/minilm/infer", textRequest("x", CAT)).json().get("model_version").asText();
+        } catch (Exception e) {
+            return e.toString();
+        }
+    }
+
+    @Test
+    public void nestedDataAndRequestedOutputs() throws Exception {
+        Reply r = post("/v2/models/minilm/versions/1.0.0/infer", "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\","
+                + " \"shape\": [2], \"data\": [[\"" + CAT + "\"], [\"" + KITTEN + "\"]]}], \"outputs\": [{\"name\": \"embedding\"}]}");
+        assertEquals(r.body(), 200, r.status());
+        assertNull("no id sent, none echoed", r.json().get("id"));
+        assertEquals("[2,384]", r.json().get("outputs").get(0).get("shape").toString());
+    }
+
+    private void assertError(Reply r, int status, String fragment) {
+        assertEquals(r.body(), status, r.status());
+        assertNotNull("JSON error body: " + r.body(), r.error());
+        assertTrue(r.error() + " should mention " + fragment, r.error().contains(fragment));
+    }
+
+    @Test
+    public void eachKindOfBadRequestGetsItsOwn4xx() throws Exception {
+        String ok = textRequest("x", CAT);
+        assertError(post("/v2/models/nope/infer", ok), 404, "unknown model 'nope'");
+        assertError(get("/v2/models/nope"), 404, "unknown model 'nope'");
+        assertError(get("/v2/models/nope/ready"), 404, "unknown model");
+        assertError(post("/v2/models/minilm/versions/9.9.9/infer", ok), 404, "no version '9.9.9'");
+        assertError(get("/v2/models/minilm/versions/9.9.9"), 404, "no version '9.9.9'");
+        assertError(post("/v2/models/minilm/infer", "{\"inputs\": ["), 400, "not valid JSON");
+        assertError(post("/v2/models/minilm/infer", ""), 400, "body is empty");
+        assertError(post("/v2/models/minilm/infer", "{\"inputs\": []}"), 400, "'inputs' must be a non-empty array");
+        assertError(post("/v2/models/minilm/infer",
+                "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [1.0]}]}"),
+                400, "datatype FP32 but model 'minilm' expects BYTES");
+        assertError(post("/v2/models/minilm/infer",
+                "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", \"shape\": [1, 1], \"data\": [\"a\"]}]}"),
+                400, "shape [1, 1] but model 'minilm' expects [-1]");
+        assertError(post("/v2/models/minilm/infer",
+                "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", \"shape\": [3], \"data\": [\"a\"]}]}"),
+                400, "has 1 values but shape [3] needs 3");
+        assertError(post("/v2/models/minilm/infer",
+                "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"STRING\", \"shape\": [1], \"data\": [\"a\"]}]}"),
+                400, "unknown datatype 'STRING'");
+        assertError(post("/v2/models/minilm/infer",
+                "{\"inputs\": [{\"name\": \"words\", \"datatype\": \"BYTES\", \"shape\": [1], \"data\": [\"a\"]}]}"),
+                400, "unexpected input 'words'");
+        assertError(post("/v2/models/minilm/infer",
+                "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", \"shape\": [1], \"data\": [\"a\"]}],"
+                        + " \"outputs\": [{\"name\": \"logits\"}]}"), 400, "unknown output 'logits'");
+        assertError(post("/v2/models/minilm/infer", "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", "
+                + "\"shape\": [1], \"data\": [\"" + "x".repeat(1_100_000) + "\"]}]}"), 413, "larger than 1048576 bytes");
+        assertError(get("/v2/models/minilm/infer"), 405, "method not allowed");
+        assertError(get("/v2/no/such/thing"), 404, "no such endpoint");
+        // the server shrugged all of it off
+        assertEquals(200, get("/v2/health/ready").status());
+        embed("1.0.0", CAT);
+    }
+
+    private Bundle model(String version) {
+        for (Bundle b : bundleContext.getBundles()) {
+            if ("io.enclave.models.minilm".equals(b.getSymbolicName()) && b.getVersion().equals(Version.parseVersion(version))) {
+                return b;
+            }
+        }
+        throw new AssertionError("no minilm " + version + " bundle");
+    }
+
+    @Test
+    public void stoppingAModelBundleRemovesThatVersionOnly() throws Exception {
+        ServiceReference<?> engine = bundleContext.getServiceReference("io.enclave.api.InferenceEngine");
+        Object engineId = engine.getProperty("service.id");
+        Bundle v11 = model("1.1.0");
+        v11.stop();
+        try {
+            assertError(get("/v2/models/minilm/versions/1.1.0"), 404, "no version '1.1.0'");
+            assertError(post("/v2/models/minilm/versions/1.1.0/infer", textRequest("x", CAT)), 404, "no version '1.1.0'");
+            assertEquals("[\"1.0.0\"]", get("/v2/models/minilm").json().get("versions").toString());
+            Reply r = post("/v2/models/minilm/infer", textRequest("x", CAT));
+            assertEquals("1.0.0 answers while 1.1.0 is gone", "1.0.0", r.json().get("model_version").asText());
+        } finally {
+            v11.start();
+        }
+        await("1.1.0 back", Duration.ofSeconds(60), () -> {
+            try {
+                return get("/v2/models/minilm/versions/1.1.0/ready").status() == 200;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        embed("1.1.0", CAT);
+        assertEquals("the engine was not restarted", engineId,
+                bundleContext.getServiceReference("io.enclave.api.InferenceEngine").getProperty("service.id"));
+    }
+
+    @Test
+    public void shellCommands() throws Exception {
+        String list = executeCommand("model:list");
+        assertTrue(list, list.contains("minilm") && list.contains("1.0.0") && list.contains("1.1.0"));
+        assertTrue(list, list.contains("READY") && list.contains("onnxruntime") && list.contains("cpu"));
+        String engines = executeCommand("engine:list");
+        assertTrue(engines, engines.contains("onnxruntime") && engines.contains("cpu") && engines.contains("1.21.1"));
+        String predict = executeCommand("model:predict --version 1.0.0 minilm \"" + CAT + "\"");
+        assertTrue(predict, predict.contains("model minilm version 1.0.0") && predict.contains("[384]")
+                && predict.contains("1.0000"));
+        try {
+            executeCommand("model:predict nope hello");
+            fail("an unknown model is an error");
+        } catch (RuntimeException e) {
+            assertEquals("unknown model 'nope'", e.getMessage());
+        }
+    }
+}
