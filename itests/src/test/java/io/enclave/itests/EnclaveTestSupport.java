@@ -17,6 +17,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.Set;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,6 +35,8 @@ import org.ops4j.pax.exam.karaf.options.LogLevelOption.LogLevel;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.enclave.api.UserDirectory;
 
 /**
  * Boots the Enclave distribution built by {@code assembly/} (not a stock Karaf) on free loopback
@@ -115,14 +121,67 @@ public abstract class EnclaveTestSupport extends KarafTestSupport {
         return "http://127.0.0.1:" + System.getProperty(HTTP_PORT_PROPERTY);
     }
 
+    /** A user name and password; {@link #ANONYMOUS} sends none. */
+    record Credentials(String user, String password) {
+        String header() {
+            return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    static final Credentials ANONYMOUS = null;
+    static final Credentials ANALYST = new Credentials("alice", "alice-analyst-secret");
+    static final Credentials AUDITOR = new Credentials("audrey", "audrey-auditor-secret");
+
+    /** The admin whose password the first start generated into etc/admin.password. */
+    static Credentials admin() {
+        try {
+            return new Credentials("admin",
+                    Files.readString(Path.of(System.getProperty("karaf.etc"), "admin.password")).trim());
+        } catch (IOException e) {
+            throw new AssertionError("the first start should have written etc/admin.password", e);
+        }
+    }
+
+    /** Creates the analyst and auditor test users once per container. */
+    void ensureUsers() {
+        UserDirectory users = getOsgiService(UserDirectory.class);
+        for (Credentials c : List.of(ANALYST, AUDITOR)) {
+            if (users.users().stream().noneMatch(u -> u.name().equals(c.user()))) {
+                users.add(c.user(), c.password().toCharArray(), Set.of(c == ANALYST ? "analyst" : "auditor"));
+            }
+        }
+    }
+
+    /** Runs a shell command as an Enclave admin would over SSH: the command ACLs apply. */
+    String shellAsAdmin(String command) {
+        return executeCommand(command, new org.apache.karaf.jaas.boot.principal.UserPrincipal("admin"),
+                new org.apache.karaf.jaas.boot.principal.RolePrincipal("admin"),
+                new org.apache.karaf.jaas.boot.principal.RolePrincipal("ssh"));
+    }
+
     Reply get(String path) throws Exception {
-        return send(HttpRequest.newBuilder(URI.create(base() + path)).GET());
+        return get(path, admin());
+    }
+
+    Reply get(String path, Credentials as) throws Exception {
+        return send(HttpRequest.newBuilder(URI.create(base() + path)).GET(), as);
     }
 
     Reply post(String path, String body) throws Exception {
+        return post(path, body, admin());
+    }
+
+    Reply post(String path, String body, Credentials as) throws Exception {
         return send(HttpRequest.newBuilder(URI.create(base() + path))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)));
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)), as);
+    }
+
+    Reply send(HttpRequest.Builder request, Credentials as) throws Exception {
+        if (as != null) {
+            request.header("Authorization", as.header());
+        }
+        return send(request);
     }
 
     Reply send(HttpRequest.Builder request) throws Exception {
@@ -148,7 +207,7 @@ public abstract class EnclaveTestSupport extends KarafTestSupport {
 
     boolean ready() {
         try {
-            return get("/v2/health/ready").status() == 200;
+            return get("/v2/health/ready", ANONYMOUS).status() == 200;
         } catch (Exception e) {
             return false;
         }

@@ -94,7 +94,7 @@ public class OpenInferenceIT extends EnclaveTestSupport {
                 assertEquals(name + " " + b.getVersion(), Bundle.ACTIVE, b.getState());
             }
         }
-        assertEquals("api, core, rest, shell, djl, engine, extender, two models", 9, enclave);
+        assertEquals("api, core, rest, shell, security, djl, engine, extender, two models", 10, enclave);
     }
 
     @Test
@@ -267,16 +267,16 @@ public class OpenInferenceIT extends EnclaveTestSupport {
 
     @Test
     public void shellCommands() throws Exception {
-        String list = executeCommand("model:list");
+        String list = shellAsAdmin("model:list");
         assertTrue(list, list.contains("minilm") && list.contains("1.0.0") && list.contains("1.1.0"));
         assertTrue(list, list.contains("READY") && list.contains("onnxruntime") && list.contains("cpu"));
-        String engines = executeCommand("engine:list");
+        String engines = shellAsAdmin("engine:list");
         assertTrue(engines, engines.contains("onnxruntime") && engines.contains("cpu") && engines.contains("1.21.1"));
-        String predict = executeCommand("model:predict --version 1.0.0 minilm \"" + CAT + "\"");
+        String predict = shellAsAdmin("model:predict --version 1.0.0 minilm \"" + CAT + "\"");
         assertTrue(predict, predict.contains("model minilm version 1.0.0") && predict.contains("[384]")
                 && predict.contains("1.0000"));
         try {
-            executeCommand("model:predict nope hello");
+            shellAsAdmin("model:predict nope hello");
             fail("an unknown model is an error");
         } catch (RuntimeException e) {
             assertEquals("unknown model 'nope'", e.getMessage());

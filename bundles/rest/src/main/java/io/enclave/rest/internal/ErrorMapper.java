@@ -8,6 +8,8 @@ import javax.ws.rs.ext.ExceptionMapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.enclave.api.AccessDeniedException;
+import io.enclave.api.AuthenticationException;
 import io.enclave.api.InferenceException;
 import io.enclave.api.InvalidInputException;
 import io.enclave.api.ModelNotFoundException;
@@ -30,7 +32,18 @@ final class ErrorMapper implements ExceptionMapper<Throwable> {
     public Response toResponse(Throwable e) {
         int status;
         String message = e.getMessage();
-        if (e instanceof OpenInferenceResource.RequestTooLargeException) {
+        if (e instanceof AuthenticationException a) {
+            Response.ResponseBuilder r = Response.status(a.retryAfterSeconds() > 0 ? 429 : 401)
+                    .type(MediaType.APPLICATION_JSON_TYPE).entity(codec.error(message));
+            if (a.retryAfterSeconds() > 0) {
+                r.header("Retry-After", a.retryAfterSeconds());
+            } else {
+                r.header("WWW-Authenticate", "Basic realm=\"Enclave\", charset=\"UTF-8\"");
+            }
+            return r.build();
+        } else if (e instanceof AccessDeniedException) {
+            status = 403;
+        } else if (e instanceof OpenInferenceResource.RequestTooLargeException) {
             status = 413;
         } else if (e instanceof InvalidInputException) {
             status = 400;

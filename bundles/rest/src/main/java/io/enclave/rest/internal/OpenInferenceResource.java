@@ -22,6 +22,7 @@ import io.enclave.api.ModelRegistry;
 import io.enclave.api.ModelState;
 import io.enclave.api.ModelUnavailableException;
 import io.enclave.api.ModelVersion;
+import io.enclave.api.Permission;
 import io.enclave.api.Router;
 
 /**
@@ -49,6 +50,7 @@ public class OpenInferenceResource {
     }
 
     @GET
+    @Guard(Permission.MODEL_READ)
     public Response server() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", SERVER_NAME);
@@ -59,6 +61,7 @@ public class OpenInferenceResource {
 
     @GET
     @Path("health/live")
+    @Open
     public Response live() {
         return ok(codec.object(Map.of("live", true)));
     }
@@ -66,6 +69,7 @@ public class OpenInferenceResource {
     /** 200 when every installed version is loaded; 4xx otherwise, as the protocol specifies. */
     @GET
     @Path("health/ready")
+    @Open
     public Response ready() {
         boolean ready = registry.allReady();
         return Response.status(ready ? 200 : 400).entity(codec.object(Map.of("ready", ready))).build();
@@ -73,6 +77,7 @@ public class OpenInferenceResource {
 
     @GET
     @Path("models/{model}")
+    @Guard(Permission.MODEL_READ)
     public Response model(@PathParam("model") String model) {
         ModelVersion v;
         try {
@@ -86,6 +91,7 @@ public class OpenInferenceResource {
 
     @GET
     @Path("models/{model}/versions/{version}")
+    @Guard(Permission.MODEL_READ)
     public Response model(@PathParam("model") String model, @PathParam("version") String version) {
         ModelVersion v = router.resolve(model, version);
         return ok(codec.modelMetadata(model, registry.versions(model), v.descriptor()));
@@ -93,12 +99,14 @@ public class OpenInferenceResource {
 
     @GET
     @Path("models/{model}/ready")
+    @Guard(Permission.MODEL_READ)
     public Response modelReady(@PathParam("model") String model) {
         return readiness(model, null);
     }
 
     @GET
     @Path("models/{model}/versions/{version}/ready")
+    @Guard(Permission.MODEL_READ)
     public Response modelReady(@PathParam("model") String model, @PathParam("version") String version) {
         return readiness(model, version);
     }
@@ -118,12 +126,14 @@ public class OpenInferenceResource {
 
     @POST
     @Path("models/{model}/infer")
+    @Guard(Permission.MODEL_INFER)
     public Response infer(@PathParam("model") String model, InputStream body) throws IOException {
         return infer(model, null, body);
     }
 
     @POST
     @Path("models/{model}/versions/{version}/infer")
+    @Guard(Permission.MODEL_INFER)
     public Response infer(@PathParam("model") String model, @PathParam("version") String version, InputStream body)
             throws IOException {
         // an unknown model is a 404 whatever the body says: check before reading it

@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 
 import io.enclave.api.ModelRegistry;
 import io.enclave.api.Router;
+import io.enclave.api.SecurityService;
 
 /** Publishes the Open Inference Protocol endpoint on CXF's servlet transport at {@code /v2}. */
 @Component(immediate = true, configurationPid = "io.enclave.rest")
@@ -40,6 +41,8 @@ public class RestServer {
     private Router router;
     @Reference
     private ModelRegistry registry;
+    @Reference
+    private SecurityService security;
     private Server server;
 
     @Activate
@@ -59,7 +62,7 @@ public class RestServer {
             factory.setAddress("/v2");
             factory.setResourceClasses(OpenInferenceResource.class);
             factory.setResourceProvider(OpenInferenceResource.class, new SingletonResourceProvider(resource));
-            factory.setProviders(List.of(new ErrorMapper(codec)));
+            factory.setProviders(List.of(new AuthFilter(security), new ErrorMapper(codec)));
             server = factory.create();
         } finally {
             t.setContextClassLoader(previous);

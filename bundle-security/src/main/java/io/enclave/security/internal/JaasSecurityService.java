@@ -1,0 +1,198 @@
+package io.enclave.security.internal;
+
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.Principal;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import javax.security.auth.Subject;
+import javax.security.auth.callback.Callback;
+import javax.security.auth.callback.NameCallback;
+import javax.security.auth.callback.PasswordCallback;
+import javax.security.auth.callback.UnsupportedCallbackException;
+import javax.security.auth.login.LoginContext;
+import javax.security.auth.login.LoginException;
+
+import org.apache.karaf.jaas.boot.principal.RolePrincipal;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.enclave.api.AuthenticationException;
+import io.enclave.api.Identity;
+import io.enclave.api.SecurityService;
+
+/**
+ * Logs callers in through the JAAS realm {@code karaf} (whatever realm holds that name: Enclave's
+ * user store by default, LDAP if an admin installs one), throttles repeated failures per user and
+ * per address, and remembers a successful login for a short while so a client sending Basic
+ * credentials on every request does not pay for an Argon2id hash each time.
+ */
+@Component(configurationPid = "io.enclave.security")
+@Designate(ocd = JaasSecurityService.Config.class)
+public class JaasSecurityService implements SecurityService {
+    private static final Logger LOG = LoggerFactory.getLogger(JaasSecurityService.class);
+    private static final int MAX_CACHED = 10_000;
+
+    @ObjectClassDefinition(name = "Enclave security", description = "Login throttling and caching")
+    public @interface Config {
+        @AttributeDefinition(description = "Failed logins allowed per user before lock-outs start")
+        int freeFailures() default 5;
+
+        @AttributeDefinition(description = "Failed logins allowed per address before lock-outs start; higher than "
+                + "per user, since many users may share one address (a proxy)")
+        int freeFailuresPerAddress() default 20;
+
+        @AttributeDefinition(description = "Window in which failures count, in seconds")
+        int failureWindowSeconds() default 900;
+
+        @AttributeDefinition(description = "Longest lock-out, in seconds")
+        int maxLockSeconds() default 900;
+
+        @AttributeDefinition(description = "How long a successful login is remembered, in seconds; 0 disables")
+        int cacheSeconds() default 60;
+    }
+
+    private record Cached(Identity identity, long expires, long generation) {
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile FileUserDirectory directory;
+
+    private final byte[] cacheKey = new byte[32];
+    private volatile LoginThrottle throttle;
+    private volatile LoginThrottle addressThrottle;
+    private volatile long cacheMillis;
+    private final Map<String, Cached> cache = new LinkedHashMap<>(256, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Cached> eldest) {
+            return size() > MAX_CACHED;
+        }
+    };
+
+    @Activate
+    @Modified
+    void configure(Config config) {
+        new SecureRandom().nextBytes(cacheKey);
+        throttle = new LoginThrottle(config.freeFailures(), TimeUnit.SECONDS.toMillis(config.failureWindowSeconds()),
+                TimeUnit.SECONDS.toMillis(config.maxLockSeconds()), System::currentTimeMillis);
+        addressThrottle = new LoginThrottle(config.freeFailuresPerAddress(),
+                TimeUnit.SECONDS.toMillis(config.failureWindowSeconds()),
+                TimeUnit.SECONDS.toMillis(config.maxLockSeconds()), System::currentTimeMillis);
+        cacheMillis = TimeUnit.SECONDS.toMillis(config.cacheSeconds());
+        synchronized (cache) {
+            cache.clear();
+        }
+    }
+
+    @Override
+    public Identity authenticate(String user, char[] password, String remote) {
+        if (user == null || user.isEmpty() || user.length() > 256 || password == null || password.length > 1024) {
+            throw new AuthenticationException("invalid user name or password");
+        }
+        LoginThrottle t = throttle;
+        LoginThrottle a = addressThrottle;
+        long wait = Math.max(t.waitMillis(user), a.waitMillis(remote));
+        if (wait > 0) {
+            throw new AuthenticationException("too many failed logins; try again later",
+                    Math.max(1, TimeUnit.MILLISECONDS.toSeconds(wait + 999)));
+        }
+        String key = fingerprint(user, password);
+        long now = System.currentTimeMillis();
+        FileUserDirectory users = directory;
+        long generation = users == null ? 0 : users.generation();
+        synchronized (cache) {
+            Cached c = cache.get(key);
+            // a password or role change invalidates every remembered login at once
+            if (c != null && c.expires() > now && c.generation() == generation) {
+                return c.identity();
+            }
+        }
+        Identity identity;
+        try {
+            identity = login(user, password);
+        } catch (LoginException e) {
+            t.failed(user);
+            a.failed(remote);
+            LOG.warn("failed login for user '{}' from {}", user, remote);
+            throw new AuthenticationException("invalid user name or password");
+        }
+        t.succeeded(user);
+        if (cacheMillis > 0) {
+            synchronized (cache) {
+                cache.put(key, new Cached(identity, now + cacheMillis, generation));
+            }
+        }
+        return identity;
+    }
+
+    private Identity login(String user, char[] password) throws LoginException {
+        Subject subject = new Subject();
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        // JAAS loads the realm's login module class through the context class loader
+        thread.setContextClassLoader(getClass().getClassLoader());
+        try {
+            LoginContext context = new LoginContext(EnclaveJaasRealm.NAME, subject, callbacks -> {
+                for (Callback c : callbacks) {
+                    if (c instanceof NameCallback n) {
+                        n.setName(user);
+                    } else if (c instanceof PasswordCallback p) {
+                        p.setPassword(password);
+                    } else {
+                        throw new UnsupportedCallbackException(c);
+                    }
+                }
+            });
+            context.login();
+        } finally {
+            thread.setContextClassLoader(previous);
+        }
+        Set<String> roles = new HashSet<>();
+        for (Principal p : subject.getPrincipals()) {
+            if (p instanceof RolePrincipal) {
+                roles.add(p.getName());
+            }
+        }
+        return new Identity(user, roles);
+    }
+
+    /** HMAC of the credentials under a per-process key: the cache never holds a password or a plain hash of it. */
+    private String fingerprint(String user, char[] password) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(cacheKey, "HmacSHA256"));
+            mac.update(user.getBytes(StandardCharsets.UTF_8));
+            mac.update((byte) 0);
+            ByteBuffer b = StandardCharsets.UTF_8.encode(CharBuffer.wrap(password));
+            byte[] bytes = new byte[b.remaining()];
+            b.get(bytes);
+            byte[] out = mac.doFinal(bytes);
+            Arrays.fill(bytes, (byte) 0);
+            return Base64.getEncoder().encodeToString(out);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,229 @@
+package io.enclave.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.Principal;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import javax.security.auth.Subject;
+import javax.security.auth.callback.Callback;
+import javax.security.auth.callback.NameCallback;
+import javax.security.auth.callback.PasswordCallback;
+import javax.security.auth.login.LoginContext;
+import javax.security.auth.login.LoginException;
+
+import org.apache.karaf.jaas.boot.principal.RolePrincipal;
+import org.apache.karaf.jaas.boot.principal.UserPrincipal;
+import org.junit.Before;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+
+/**
+ * One user base and the same roles on every door: the REST authorization matrix, the shell's
+ * command ACLs, the JAAS realm SSH and JMX log in through, no default credentials, throttling.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class SecurityIT extends EnclaveTestSupport {
+    private static final String TEXT = "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", \"shape\": [1], \"data\": [\"hello\"]}]}";
+
+    @Before
+    public void setUp() throws Exception {
+        await("/v2/health/ready", Duration.ofSeconds(120), this::ready);
+        ensureUsers();
+    }
+
+    private record Endpoint(String method, String path, int admin, int analyst, int auditor, int anonymous) {
+    }
+
+    @Test
+    public void restAuthorizationMatrix() throws Exception {
+        List<Endpoint> endpoints = List.of(
+                new Endpoint("GET", "/v2/health/live", 200, 200, 200, 200),
+                new Endpoint("GET", "/v2/health/ready", 200, 200, 200, 200),
+                new Endpoint("GET", "/v2", 200, 200, 200, 401),
+                new Endpoint("GET", "/v2/models/minilm", 200, 200, 200, 401),
+                new Endpoint("GET", "/v2/models/minilm/versions/1.0.0", 200, 200, 200, 401),
+                new Endpoint("GET", "/v2/models/minilm/ready", 200, 200, 200, 401),
+                new Endpoint("GET", "/v2/models/minilm/versions/1.0.0/ready", 200, 200, 200, 401),
+                new Endpoint("POST", "/v2/models/minilm/infer", 200, 200, 403, 401),
+                new Endpoint("POST", "/v2/models/minilm/versions/1.0.0/infer", 200, 200, 403, 401),
+                new Endpoint("GET", "/v2/models/nope", 404, 404, 404, 401));
+        Credentials admin = admin();
+        StringBuilder matrix = new StringBuilder(String.format("%-7s %-42s %6s %8s %8s %10s%n",
+                "method", "path", "admin", "analyst", "auditor", "anonymous"));
+        List<String> wrong = new ArrayList<>();
+        for (Endpoint e : endpoints) {
+            int[] got = new int[4];
+            Credentials[] who = {admin, ANALYST, AUDITOR, ANONYMOUS};
+            int[] expected = {e.admin(), e.analyst(), e.auditor(), e.anonymous()};
+            for (int i = 0; i < 4; i++) {
+                Reply r = e.method().equals("GET") ? get(e.path(), who[i]) : post(e.path(), TEXT, who[i]);
+                got[i] = r.status();
+                if (got[i] != expected[i]) {
+                    wrong.add(e.method() + " " + e.path() + " as " + (who[i] == null ? "anonymous" : who[i].user())
+                            + ": " + got[i] + " (expected " + expected[i] + ") " + r.body());
+                }
+                if (got[i] == 401 || got[i] == 403) {
+                    assertTrue(r.body(), r.error() != null);
+                }
+            }
+            matrix.append(String.format("%-7s %-42s %6d %8d %8d %10d%n", e.method(), e.path(), got[0], got[1], got[2], got[3]));
+        }
+        System.out.println("REST authorization matrix:\n" + matrix);
+        Files.writeString(Path.of(System.getProperty("karaf.data"), "rest-authorization-matrix.txt"), matrix);
+        assertTrue(String.join("\n", wrong), wrong.isEmpty());
+    }
+
+    @Test
+    public void unauthenticatedAnswersSayHowToLogIn() throws Exception {
+        Reply none = get("/v2/models/minilm", ANONYMOUS);
+        assertEquals(401, none.status());
+        assertEquals("authentication required", none.error());
+        Reply wrong = get("/v2/models/minilm", new Credentials("admin", "not-the-password"));
+        assertEquals(401, wrong.status());
+        assertEquals("invalid user name or password", wrong.error());
+        Reply bearer = send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base() + "/v2/models/minilm"))
+                .header("Authorization", "Bearer abc").GET());
+        assertEquals(401, bearer.status());
+        Reply forbidden = post("/v2/models/minilm/infer", TEXT, AUDITOR);
+        assertEquals(403, forbidden.status());
+        assertEquals("user 'audrey' may not run inference", forbidden.error());
+    }
+
+    @Test
+    public void noDefaultCredentialAndTheGeneratedAdminPasswordWorks() throws Exception {
+        Path password = Path.of(System.getProperty("karaf.etc"), "admin.password");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(password)));
+        for (Credentials c : List.of(new Credentials("karaf", "karaf"), new Credentials("admin", "admin"),
+                new Credentials("admin", ""), new Credentials("tadmin", "tadmin"))) {
+            assertEquals(c.user() + "/" + c.password(), 401, get("/v2/models/minilm", c).status());
+            try {
+                realmLogin(c.user(), c.password());
+                fail(c.user() + "/" + c.password() + " must not log in");
+            } catch (LoginException expected) {
+                // refused
+            }
+        }
+        assertEquals(200, get("/v2/models/minilm", admin()).status());
+        String users = Files.readString(Path.of(System.getProperty("karaf.etc"), "users.properties"));
+        assertFalse("etc/users.properties holds no active user", users.lines()
+                .anyMatch(l -> !l.isBlank() && !l.startsWith("#") && l.contains("=")));
+    }
+
+    private Set<String> realmLogin(String user, String password) throws LoginException {
+        Subject subject = new Subject();
+        LoginContext login = new LoginContext("karaf", subject, (Callback[] callbacks) -> {
+            for (Callback c : callbacks) {
+                if (c instanceof NameCallback n) {
+                    n.setName(user);
+                } else if (c instanceof PasswordCallback p) {
+                    p.setPassword(password.toCharArray());
+                }
+            }
+        });
+        login.login();
+        Set<String> roles = new HashSet<>();
+        for (Principal p : subject.getPrincipals(RolePrincipal.class)) {
+            roles.add(p.getName());
+        }
+        return roles;
+    }
+
+    @Test
+    public void theKarafRealmThatSshAndJmxUseIsEnclavesUserBase() throws Exception {
+        Set<String> admin = realmLogin("admin", admin().password());
+        assertTrue(admin.toString(), admin.containsAll(Set.of("admin", "ssh", "manager", "viewer")));
+        Set<String> analyst = realmLogin(ANALYST.user(), ANALYST.password());
+        assertEquals(Set.of("analyst", "ssh"), analyst);
+        Set<String> auditor = realmLogin(AUDITOR.user(), AUDITOR.password());
+        assertEquals(Set.of("auditor", "viewer", "ssh"), auditor);
+    }
+
+    private String shellAs(Set<String> roles, String command) {
+        List<Principal> principals = new ArrayList<>();
+        principals.add(new UserPrincipal("someone"));
+        roles.forEach(r -> principals.add(new RolePrincipal(r)));
+        try {
+            return executeCommand(command, principals.toArray(new Principal[0]));
+        } catch (RuntimeException e) {
+            return "DENIED: " + e.getMessage();
+        }
+    }
+
+    @Test
+    public void shellCommandAcls() {
+        Map<String, Set<String>> people = new LinkedHashMap<>();
+        people.put("admin", Set.of("admin", "manager", "viewer", "systembundles", "ssh"));
+        people.put("analyst", Set.of("analyst", "ssh"));
+        people.put("auditor", Set.of("auditor", "viewer", "ssh"));
+        Map<String, Set<String>> allowed = new LinkedHashMap<>();
+        allowed.put("model:list", Set.of("admin", "analyst", "auditor"));
+        allowed.put("model:predict minilm hello", Set.of("admin", "analyst"));
+        allowed.put("engine:list", Set.of("admin", "auditor"));
+        allowed.put("user:list", Set.of("admin"));
+        StringBuilder matrix = new StringBuilder(String.format("%-28s %8s %8s %8s%n", "command", "admin", "analyst", "auditor"));
+        List<String> wrong = new ArrayList<>();
+        for (Map.Entry<String, Set<String>> c : allowed.entrySet()) {
+            matrix.append(String.format("%-28s", c.getKey()));
+            for (Map.Entry<String, Set<String>> p : people.entrySet()) {
+                String out = shellAs(p.getValue(), c.getKey());
+                boolean denied = out.startsWith("DENIED");
+                matrix.append(String.format(" %8s", denied ? "denied" : "ok"));
+                if (denied == c.getValue().contains(p.getKey())) {
+                    wrong.add(c.getKey() + " as " + p.getKey() + ": " + out);
+                }
+            }
+            matrix.append('\n');
+        }
+        System.out.println("Shell ACL matrix:\n" + matrix);
+        assertTrue(String.join("\n", wrong), wrong.isEmpty());
+    }
+
+    @Test
+    public void aPasswordChangeAppliesAtOnceEverywhere() throws Exception {
+        Credentials bob = new Credentials("bob", "bob-first-password");
+        shellAsAdmin("user:add --password " + bob.password() + " bob analyst");
+        assertEquals(200, get("/v2/models/minilm", bob).status());
+        shellAsAdmin("user:password --password bob-second-password bob");
+        assertEquals("the old password stops working at once, cache or not", 401, get("/v2/models/minilm", bob).status());
+        assertEquals(200, get("/v2/models/minilm", new Credentials("bob", "bob-second-password")).status());
+        shellAsAdmin("user:remove bob");
+        assertEquals(401, get("/v2/models/minilm", new Credentials("bob", "bob-second-password")).status());
+        try {
+            shellAsAdmin("user:add --password short carol analyst");
+            fail("a short password is refused");
+        } catch (RuntimeException e) {
+            assertEquals("a password needs at least 12 characters", e.getMessage());
+        }
+    }
+
+    @Test
+    public void repeatedFailuresAreThrottled() throws Exception {
+        Credentials mallory = new Credentials("mallory", "guess-number-x");
+        int status = 0;
+        for (int i = 0; i < 6 && status != 429; i++) {
+            status = get("/v2/models/minilm", mallory).status();
+        }
+        Reply locked = get("/v2/models/minilm", mallory);
+        assertEquals(locked.body(), 429, locked.status());
+        assertEquals("too many failed logins; try again later", locked.error());
+        // others from the same address still get in
+        assertEquals(200, get("/v2/models/minilm", ANALYST).status());
+    }
+}
