@@ -45,12 +45,39 @@ import io.enclave.api.UserDirectory;
 public abstract class EnclaveTestSupport extends KarafTestSupport {
     static final ObjectMapper JSON = new ObjectMapper();
     static final String HTTP_PORT_PROPERTY = "enclave.itest.http.port";
+    static final String HTTPS_PORT_PROPERTY = "enclave.itest.https.port";
 
     /** A failing test fails: no silent second run. */
     @Rule
     public Retry noRetry = new Retry(false);
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private HttpClient http;
+
+    /** A client that trusts exactly the certificate Enclave generated on first start (TLS 1.3). */
+    synchronized HttpClient http() throws Exception {
+        if (http == null) {
+            http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).sslContext(trustingEnclave("TLSv1.3")).build();
+        }
+        return http;
+    }
+
+    static Path certificate() {
+        return Path.of(System.getProperty("karaf.etc"), "enclave-tls.crt");
+    }
+
+    static javax.net.ssl.SSLContext trustingEnclave(String protocol) throws Exception {
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        try (var in = Files.newInputStream(certificate())) {
+            trust.setCertificateEntry("enclave", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance(protocol);
+        ssl.init(null, tmf.getTrustManagers(), null);
+        return ssl;
+    }
 
     static int freePort() {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
@@ -66,6 +93,7 @@ public abstract class EnclaveTestSupport extends KarafTestSupport {
         String distribution = System.getProperty("enclave.distribution");
         String karafVersion = System.getProperty("karaf.version");
         String http = Integer.toString(freePort());
+        String https = Integer.toString(freePort());
         String localRepository = System.getProperty("org.ops4j.pax.url.mvn.localRepository", "");
         List<Option> options = new ArrayList<>(Arrays.asList(
                 karafDistributionConfiguration().frameworkUrl(new File(distribution).toURI().toString())
@@ -82,6 +110,10 @@ public abstract class EnclaveTestSupport extends KarafTestSupport {
                 editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", Integer.toString(freePort())),
                 editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.localRepository", localRepository),
                 editConfigurationFilePut("etc/system.properties", HTTP_PORT_PROPERTY, http),
+                editConfigurationFilePut("etc/system.properties", HTTPS_PORT_PROPERTY, https),
+                editConfigurationFilePut("etc/io.enclave.security.tls.cfg", "port", https),
+                // servers in tests bind to loopback only
+                editConfigurationFilePut("etc/io.enclave.security.tls.cfg", "address", "127.0.0.1"),
                 editConfigurationFilePut("etc/io.enclave.rest.cfg", "maxRequestBytes", "1048576"),
                 vmOption("-Xmx1g"),
                 vmOption("-Dai.djl.offline=true"),
@@ -118,7 +150,7 @@ public abstract class EnclaveTestSupport extends KarafTestSupport {
     }
 
     static String base() {
-        return "http://127.0.0.1:" + System.getProperty(HTTP_PORT_PROPERTY);
+        return "https://127.0.0.1:" + System.getProperty(HTTPS_PORT_PROPERTY);
     }
 
     /** A user name and password; {@link #ANONYMOUS} sends none. */
@@ -185,7 +217,7 @@ public abstract class EnclaveTestSupport extends KarafTestSupport {
     }
 
     Reply send(HttpRequest.Builder request) throws Exception {
-        HttpResponse<String> r = http.send(request.timeout(Duration.ofSeconds(60)).build(),
+        HttpResponse<String> r = http().send(request.timeout(Duration.ofSeconds(60)).build(),
                 HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         JsonNode json = null;
         String type = r.headers().firstValue("Content-Type").orElse("");
@@ -206,6 +238,9 @@ public abstract class EnclaveTestSupport extends KarafTestSupport {
     }
 
     boolean ready() {
+        if (!Files.exists(certificate())) {
+            return false;
+        }
         try {
             return get("/v2/health/ready", ANONYMOUS).status() == 200;
         } catch (Exception e) {

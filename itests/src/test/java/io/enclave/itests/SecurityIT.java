@@ -214,6 +214,42 @@ public class SecurityIT extends EnclaveTestSupport {
     }
 
     @Test
+    public void tls13OnlyAndNoPlainHttp() throws Exception {
+        // TLS 1.3: every other test runs on it; here the handshake itself
+        javax.net.ssl.SSLContext tls13 = trustingEnclave("TLSv1.3");
+        int port = Integer.parseInt(System.getProperty(HTTPS_PORT_PROPERTY));
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) tls13.getSocketFactory().createSocket("127.0.0.1", port)) {
+            s.setEnabledProtocols(new String[] {"TLSv1.3"});
+            s.startHandshake();
+            assertEquals("TLSv1.3", s.getSession().getProtocol());
+        }
+        javax.net.ssl.SSLContext tls12 = trustingEnclave("TLSv1.2");
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) tls12.getSocketFactory().createSocket("127.0.0.1", port)) {
+            s.setEnabledProtocols(new String[] {"TLSv1.2"});
+            s.startHandshake();
+            fail("a TLS 1.2 handshake must be refused, got " + s.getSession().getProtocol());
+        } catch (java.io.IOException expected) {
+            // refused
+        }
+        // nothing listens for plain HTTP
+        int plain = Integer.parseInt(System.getProperty(HTTP_PORT_PROPERTY));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", plain)) {
+            fail("plain HTTP port " + plain + " must not accept connections");
+        } catch (java.net.ConnectException expected) {
+            // refused
+        }
+        // and plain HTTP spoken to the HTTPS port gets no answer from Enclave
+        try {
+            java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/v2/health/live"))
+                            .timeout(Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertTrue("plain HTTP to the TLS port: " + r.statusCode(), r.statusCode() >= 400);
+        } catch (java.io.IOException expected) {
+            // refused
+        }
+    }
+
+    @Test
     public void repeatedFailuresAreThrottled() throws Exception {
         Credentials mallory = new Credentials("mallory", "guess-number-x");
         int status = 0;
