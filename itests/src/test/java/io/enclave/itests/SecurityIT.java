@@ -63,7 +63,9 @@ public class SecurityIT extends EnclaveTestSupport {
                 new Endpoint("GET", "/v2/models/minilm/versions/1.0.0/ready", 200, 200, 200, 401),
                 new Endpoint("POST", "/v2/models/minilm/infer", 200, 200, 403, 401),
                 new Endpoint("POST", "/v2/models/minilm/versions/1.0.0/infer", 200, 200, 403, 401),
-                new Endpoint("GET", "/v2/models/nope", 404, 404, 404, 401));
+                new Endpoint("GET", "/v2/models/nope", 404, 404, 404, 401),
+                new Endpoint("GET", "/enclave/v1/audit", 200, 403, 200, 401),
+                new Endpoint("GET", "/enclave/v1/audit/verify", 200, 403, 200, 401));
         Credentials admin = admin();
         StringBuilder matrix = new StringBuilder(String.format("%-7s %-42s %6s %8s %8s %10s%n",
                 "method", "path", "admin", "analyst", "auditor", "anonymous"));
@@ -177,6 +179,8 @@ public class SecurityIT extends EnclaveTestSupport {
         allowed.put("model:predict minilm hello", Set.of("admin", "analyst"));
         allowed.put("engine:list", Set.of("admin", "auditor"));
         allowed.put("user:list", Set.of("admin"));
+        allowed.put("audit:tail", Set.of("admin", "auditor"));
+        allowed.put("audit:verify", Set.of("admin", "auditor"));
         StringBuilder matrix = new StringBuilder(String.format("%-28s %8s %8s %8s%n", "command", "admin", "analyst", "auditor"));
         List<String> wrong = new ArrayList<>();
         for (Map.Entry<String, Set<String>> c : allowed.entrySet()) {
@@ -211,6 +215,48 @@ public class SecurityIT extends EnclaveTestSupport {
         } catch (RuntimeException e) {
             assertEquals("a password needs at least 12 characters", e.getMessage());
         }
+    }
+
+    @Test
+    public void managementActionsAndFailedLoginsAreAuditedInAVerifiableChain() throws Exception {
+        get("/v2/models/minilm", new Credentials("alice", "wrong-password-1"));
+        Reply page = get("/enclave/v1/audit?limit=1000", AUDITOR);
+        assertEquals(page.body(), 200, page.status());
+        List<String> seen = new ArrayList<>();
+        page.json().get("entries").forEach(e -> seen.add(e.get("action").asText() + " " + e.get("target").asText("")
+                + " " + e.get("outcome").asText() + " by " + e.get("who").asText() + " from " + e.get("from").asText()));
+        assertTrue(seen.toString(), seen.contains("user.add alice success by system from local"));
+        assertTrue(seen.toString(), seen.contains("model.install minilm:1.0.0 success by system from local"));
+        assertTrue(seen.toString(), seen.contains("model.install minilm:1.1.0 success by system from local"));
+        assertTrue(seen.toString(), seen.contains("login alice failure by alice from 127.0.0.1"));
+        Reply filtered = get("/enclave/v1/audit?action=login&who=alice", AUDITOR);
+        filtered.json().get("entries").forEach(e -> assertEquals("login", e.get("action").asText()));
+        assertEquals(400, get("/enclave/v1/audit?limit=5000", AUDITOR).status());
+
+        Reply ok = get("/enclave/v1/audit/verify", AUDITOR);
+        assertTrue(ok.body(), ok.json().get("ok").asBoolean());
+        String shell = shellAsAdmin("audit:verify");
+        assertTrue(shell, shell.contains("audit log intact"));
+
+        Path log = Path.of(System.getProperty("karaf.base"), "audit", "audit.log");
+        List<String> original = Files.readAllLines(log);
+        List<String> edited = new ArrayList<>(original);
+        edited.set(1, edited.get(1).replace("\"success\"", "\"failure\""));
+        Files.write(log, edited);
+        try {
+            Reply bad = get("/enclave/v1/audit/verify", AUDITOR);
+            assertFalse(bad.body(), bad.json().get("ok").asBoolean());
+            assertEquals(2, bad.json().get("firstBad").asInt());
+            try {
+                shellAsAdmin("audit:verify");
+                fail("a broken chain must fail audit:verify");
+            } catch (RuntimeException e) {
+                assertTrue(e.getMessage(), e.getMessage().contains("first bad line 2"));
+            }
+        } finally {
+            Files.write(log, original);
+        }
+        assertTrue(get("/enclave/v1/audit/verify", AUDITOR).json().get("ok").asBoolean());
     }
 
     @Test

@@ -22,12 +22,17 @@ import java.util.TreeMap;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.enclave.api.AuditLog;
+import io.enclave.api.Callers;
 import io.enclave.api.ModelDescriptor;
 import io.enclave.api.Permission;
 import io.enclave.api.UserDirectory;
@@ -61,6 +66,9 @@ public class FileUserDirectory implements UserDirectory {
     private record Entry(Set<String> roles, String hash) {
     }
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile AuditLog audit;
+
     private Path file;
     private Path initialPasswordFile;
     private Map<String, Entry> users = new TreeMap<>();
@@ -91,6 +99,7 @@ public class FileUserDirectory implements UserDirectory {
             save();
             writeOwnerOnly(initialPasswordFile, new String(password) + "\n");
             Arrays.fill(password, '\0');
+            audited("user.add", "admin", () -> { }, "first start: random password in " + initialPasswordFile);
             LOG.warn("Created user 'admin' with a random password, written to {} (readable by its owner only). "
                     + "Change it with: user:password admin", initialPasswordFile);
         }
@@ -129,7 +138,11 @@ public class FileUserDirectory implements UserDirectory {
     }
 
     @Override
-    public synchronized void add(String name, char[] password, Set<String> roles) {
+    public void add(String name, char[] password, Set<String> roles) {
+        audited("user.add", name, () -> doAdd(name, password, roles), "roles " + roles);
+    }
+
+    private synchronized void doAdd(String name, char[] password, Set<String> roles) {
         checkName(name);
         reloadQuietly();
         if (users.containsKey(name)) {
@@ -143,7 +156,11 @@ public class FileUserDirectory implements UserDirectory {
     }
 
     @Override
-    public synchronized void setPassword(String name, char[] password) {
+    public void setPassword(String name, char[] password) {
+        audited("user.password", name, () -> doSetPassword(name, password), null);
+    }
+
+    private synchronized void doSetPassword(String name, char[] password) {
         Entry e = existing(name);
         users.put(name, new Entry(e.roles(), Argon2id.hash(checkPassword(password))));
         saveUnchecked();
@@ -158,7 +175,11 @@ public class FileUserDirectory implements UserDirectory {
     }
 
     @Override
-    public synchronized void setRoles(String name, Set<String> roles) {
+    public void setRoles(String name, Set<String> roles) {
+        audited("user.roles", name, () -> doSetRoles(name, roles), "roles " + roles);
+    }
+
+    private synchronized void doSetRoles(String name, Set<String> roles) {
         Entry e = existing(name);
         Set<String> checked = checkRoles(roles);
         if (e.roles().contains(Permission.Roles.ADMIN) && !checked.contains(Permission.Roles.ADMIN) && admins() == 1) {
@@ -169,13 +190,33 @@ public class FileUserDirectory implements UserDirectory {
     }
 
     @Override
-    public synchronized void remove(String name) {
+    public void remove(String name) {
+        audited("user.remove", name, () -> doRemove(name), null);
+    }
+
+    private synchronized void doRemove(String name) {
         Entry e = existing(name);
         if (e.roles().contains(Permission.Roles.ADMIN) && admins() == 1) {
             throw new IllegalArgumentException("'" + name + "' is the last admin");
         }
         users.remove(name);
         saveUnchecked();
+    }
+
+    /** Runs a change and records it, refused or done, with the caller the container knows. */
+    private void audited(String action, String target, Runnable change, String detail) {
+        AuditLog a = audit;
+        try {
+            change.run();
+        } catch (RuntimeException e) {
+            if (a != null) {
+                a.append(new AuditLog.Event(Callers.current(), null, action, target, "refused", e.getMessage()));
+            }
+            throw e;
+        }
+        if (a != null) {
+            a.append(new AuditLog.Event(Callers.current(), null, action, target, "success", detail));
+        }
     }
 
     private long admins() {

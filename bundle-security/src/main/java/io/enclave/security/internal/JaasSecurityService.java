@@ -37,6 +37,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.enclave.api.AuditLog;
 import io.enclave.api.AuthenticationException;
 import io.enclave.api.Identity;
 import io.enclave.api.SecurityService;
@@ -78,6 +79,16 @@ public class JaasSecurityService implements SecurityService {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile FileUserDirectory directory;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile AuditLog audit;
+
+    private void audit(String user, String remote, String outcome, String detail) {
+        AuditLog a = audit;
+        if (a != null) {
+            a.append(new AuditLog.Event(user, remote, "login", user, outcome, detail));
+        }
+    }
+
     private final byte[] cacheKey = new byte[32];
     private volatile LoginThrottle throttle;
     private volatile LoginThrottle addressThrottle;
@@ -115,6 +126,7 @@ public class JaasSecurityService implements SecurityService {
         LoginThrottle a = addressThrottle;
         long wait = Math.max(t.waitMillis(user), a.waitMillis(remote));
         if (wait > 0) {
+            audit(user, remote, "refused", "too many failed logins");
             throw new AuthenticationException("too many failed logins; try again later",
                     Math.max(1, TimeUnit.MILLISECONDS.toSeconds(wait + 999)));
         }
@@ -136,6 +148,7 @@ public class JaasSecurityService implements SecurityService {
             t.failed(user);
             a.failed(remote);
             LOG.warn("failed login for user '{}' from {}", user, remote);
+            audit(user, remote, "failure", "invalid user name or password");
             throw new AuthenticationException("invalid user name or password");
         }
         t.succeeded(user);

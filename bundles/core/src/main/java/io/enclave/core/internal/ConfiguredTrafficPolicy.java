@@ -8,10 +8,15 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
+import io.enclave.api.AuditLog;
 import io.enclave.api.ModelDescriptor;
 import io.enclave.api.TrafficPolicy;
 
@@ -35,6 +40,10 @@ public class ConfiguredTrafficPolicy implements TrafficPolicy {
         String version_default() default "";
     }
 
+    /** Mandatory: a model version does not come or go unrecorded. Null only in unit tests. */
+    @Reference
+    private volatile AuditLog audit;
+
     private volatile String model;
     private volatile Optional<Version> defaultVersion = Optional.empty();
 
@@ -55,6 +64,11 @@ public class ConfiguredTrafficPolicy implements TrafficPolicy {
         }
         this.defaultVersion = version;
         this.model = name;
+        AuditLog a = audit;
+        if (a != null) {
+            a.append(new AuditLog.Event(null, null, "traffic.change", name, "success",
+                    "version.default=" + version.map(Version::toString).orElse("(highest ready)")));
+        }
     }
 
     static String fromFileName(Object file) {

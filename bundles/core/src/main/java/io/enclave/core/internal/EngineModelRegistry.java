@@ -24,6 +24,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.enclave.api.AuditLog;
 import io.enclave.api.InferenceEngine;
 import io.enclave.api.LoadedModel;
 import io.enclave.api.ModelDescriptor;
@@ -43,6 +44,13 @@ public class EngineModelRegistry implements ModelRegistry {
     private static final Comparator<ModelVersion> ORDER = Comparator
             .comparing((ModelVersion v) -> v.descriptor().name())
             .thenComparing(v -> v.descriptor().version());
+
+    /**
+     * Mandatory: a model version does not come or go unrecorded. Null only in unit tests. Named so it
+     * sorts, and is bound, before the descriptors.
+     */
+    @Reference(name = "Audit")
+    private volatile AuditLog audit;
 
     private final Map<String, RegisteredVersion> versions = new ConcurrentHashMap<>();
     private final List<InferenceEngine> engines = new CopyOnWriteArrayList<>();
@@ -90,7 +98,19 @@ public class EngineModelRegistry implements ModelRegistry {
                     descriptor.artifacts().describe(), previous.descriptor().artifacts().describe());
             return;
         }
+        audit("model.install", descriptor, "success", "from " + descriptor.artifacts().describe());
         scheduleLoad(v);
+    }
+
+    private void audit(String action, ModelDescriptor d, String outcome, String detail) {
+        AuditLog a = audit;
+        if (a != null) {
+            try {
+                a.append(new AuditLog.Event(null, null, action, d.id(), outcome, detail));
+            } catch (RuntimeException e) {
+                LOG.error("cannot write the audit log: {}", e.getMessage());
+            }
+        }
     }
 
     void unbindDescriptor(ModelDescriptor descriptor) {
@@ -100,6 +120,7 @@ public class EngineModelRegistry implements ModelRegistry {
         }
         versions.remove(descriptor.id(), v);
         v.unload(null, null);
+        audit("model.remove", descriptor, "success", null);
         LOG.info("{} removed", descriptor);
     }
 
@@ -135,6 +156,7 @@ public class EngineModelRegistry implements ModelRegistry {
             }
         } catch (ModelLoadException | RuntimeException | LinkageError e) {
             v.failed(e.getMessage());
+            audit("model.load", d, "failure", e.getMessage());
             LOG.error("{} failed to load: {}", d, e.getMessage(), e);
         }
     }

@@ -18,6 +18,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.enclave.api.AuditLog;
 import io.enclave.api.ModelRegistry;
 import io.enclave.api.Router;
 import io.enclave.api.SecurityService;
@@ -43,7 +44,10 @@ public class RestServer {
     private ModelRegistry registry;
     @Reference
     private SecurityService security;
+    @Reference
+    private AuditLog audit;
     private Server server;
+    private Server management;
 
     @Activate
     void start(BundleContext context, Config config) {
@@ -64,17 +68,28 @@ public class RestServer {
             factory.setResourceProvider(OpenInferenceResource.class, new SingletonResourceProvider(resource));
             factory.setProviders(List.of(new AuthFilter(security), new ErrorMapper(codec)));
             server = factory.create();
+
+            JAXRSServerFactoryBean manage = new JAXRSServerFactoryBean();
+            manage.setBus(bus);
+            manage.setAddress("/enclave/v1");
+            manage.setResourceClasses(AuditResource.class);
+            manage.setResourceProvider(AuditResource.class, new SingletonResourceProvider(new AuditResource(audit, codec)));
+            manage.setProviders(List.of(new AuthFilter(security), new ErrorMapper(codec)));
+            management = manage.create();
         } finally {
             t.setContextClassLoader(previous);
         }
-        LOG.info("Open Inference Protocol v2 endpoint published at /v2");
+        LOG.info("Open Inference Protocol v2 published at /v2, management API at /enclave/v1");
     }
 
     @Deactivate
     void stop() {
-        if (server != null) {
-            server.destroy();
-            server = null;
+        for (Server s : new Server[] {server, management}) {
+            if (s != null) {
+                s.destroy();
+            }
         }
+        server = null;
+        management = null;
     }
 }
