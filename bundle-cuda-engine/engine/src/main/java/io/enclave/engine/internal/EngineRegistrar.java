@@ -9,6 +9,10 @@ import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -16,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import ai.djl.engine.Engine;
+import io.enclave.api.CryptoService;
 import io.enclave.api.InferenceEngine;
 
 /**
@@ -40,11 +45,16 @@ public class EngineRegistrar {
 
     private final List<ServiceRegistration<InferenceEngine>> registrations = new ArrayList<>();
 
+    /** Decrypts {@code .enc} artifacts in memory; optional, so plain models load without enclave-security. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile CryptoService crypto;
+
     @Activate
     void activate(BundleContext context, Config config) throws Exception {
         String version = Djl.call(() -> Engine.getEngine(Djl.ONNX_RUNTIME).getVersion());
         EngineSettings settings = new EngineSettings(config.intraOpThreads(), config.interOpThreads());
-        OnnxRuntimeEngine cpu = new OnnxRuntimeEngine("cpu", version, settings);
+        OnnxRuntimeEngine cpu = new OnnxRuntimeEngine("cpu", version, settings, () -> crypto);
         Hashtable<String, Object> props = new Hashtable<>();
         props.put(InferenceEngine.PROP_ENGINE, cpu.name());
         props.put(InferenceEngine.PROP_DEVICE, cpu.device());

@@ -3,6 +3,7 @@ package io.enclave.engine.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import ai.djl.Device;
 import ai.djl.Model;
@@ -12,6 +13,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.enclave.api.ArtifactSource;
+import io.enclave.api.CryptoService;
 import io.enclave.api.InferenceEngine;
 import io.enclave.api.LoadedModel;
 import io.enclave.api.ModelDescriptor;
@@ -24,14 +26,18 @@ import io.enclave.api.ModelLoadException;
 final class OnnxRuntimeEngine implements InferenceEngine {
     static final String NAME = "onnxruntime";
 
+    static final String ENCRYPTED_SUFFIX = ".enc";
+
     private final String device;
     private final String version;
     private final EngineSettings settings;
+    private final Supplier<CryptoService> crypto;
 
-    OnnxRuntimeEngine(String device, String version, EngineSettings settings) {
+    OnnxRuntimeEngine(String device, String version, EngineSettings settings, Supplier<CryptoService> crypto) {
         this.device = device;
         this.version = version;
         this.settings = settings;
+        this.crypto = crypto;
     }
 
     @Override
@@ -54,7 +60,7 @@ final class OnnxRuntimeEngine implements InferenceEngine {
         if (!NAME.equals(descriptor.engine())) {
             throw new ModelLoadException(descriptor + " needs engine " + descriptor.engine() + ", not " + NAME);
         }
-        byte[] graph = read(descriptor, source, descriptor.artifact());
+        byte[] graph = read(descriptor, source, descriptor.artifact(), crypto);
         try {
             return Djl.call(() -> open(descriptor, source, graph));
         } catch (ModelLoadException e) {
@@ -77,7 +83,7 @@ final class OnnxRuntimeEngine implements InferenceEngine {
         try {
             // the block attaches itself, and so the session, to the model's manager: closing the model frees both
             model.setBlock(new OrtSymbolBlock(session, (OrtNDManager) model.getNDManager()));
-            Pipeline pipeline = Pipeline.create(descriptor, session, source);
+            Pipeline pipeline = Pipeline.create(descriptor, session, source, crypto);
             return new OnnxRuntimeModel(descriptor, model, pipeline);
         } catch (Exception | Error e) {
             model.close();
@@ -98,11 +104,22 @@ final class OnnxRuntimeEngine implements InferenceEngine {
         }
     }
 
-    static byte[] read(ModelDescriptor descriptor, ArtifactSource source, String entry) throws ModelLoadException {
+    /**
+     * Reads an entry whole. An entry ending in {@code .enc} is decrypted on the way in: the plaintext
+     * exists only in this array, never in a file.
+     */
+    static byte[] read(ModelDescriptor descriptor, ArtifactSource source, String entry, Supplier<CryptoService> crypto)
+            throws ModelLoadException {
         if (!source.exists(entry)) {
             throw new ModelLoadException(descriptor + ": " + entry + " is missing from " + source.describe());
         }
-        try (InputStream in = source.open(entry)) {
+        boolean encrypted = entry.endsWith(ENCRYPTED_SUFFIX);
+        CryptoService c = encrypted ? crypto.get() : null;
+        if (encrypted && c == null) {
+            throw new ModelLoadException(descriptor + ": " + entry + " is encrypted but no CryptoService is installed "
+                    + "(feature enclave-security)");
+        }
+        try (InputStream raw = source.open(entry); InputStream in = encrypted ? c.decrypt(raw) : raw) {
             return in.readAllBytes();
         } catch (IOException | OutOfMemoryError e) {
             throw new ModelLoadException(descriptor + ": cannot read " + entry + " from " + source.describe()

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
@@ -19,6 +20,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.enclave.api.ArtifactSource;
+import io.enclave.api.CryptoService;
 import io.enclave.api.DataType;
 import io.enclave.api.InvalidInputException;
 import io.enclave.api.ModelDescriptor;
@@ -62,8 +64,8 @@ final class TextEmbeddingPipeline implements Pipeline {
         this.typeIds = typeIds;
     }
 
-    static Pipeline create(ModelDescriptor descriptor, OrtSession session, ArtifactSource source)
-            throws ModelLoadException, OrtException {
+    static Pipeline create(ModelDescriptor descriptor, OrtSession session, ArtifactSource source,
+            Supplier<CryptoService> crypto) throws ModelLoadException, OrtException {
         if (descriptor.inputs().size() != 1 || descriptor.inputs().get(0).datatype() != DataType.BYTES) {
             throw new ModelLoadException(descriptor + ": " + TYPE + " needs exactly one BYTES input");
         }
@@ -90,7 +92,7 @@ final class TextEmbeddingPipeline implements Pipeline {
         Map<String, Object> pre = descriptor.preprocessing();
         String tokenizerEntry = OnnxRuntimeEngine.text(pre, "tokenizer", "tokenizer.json");
         int maxLength = Integer.parseInt(OnnxRuntimeEngine.text(pre, "maxLength", "256"));
-        byte[] json = OnnxRuntimeEngine.read(descriptor, source, tokenizerEntry);
+        byte[] json = OnnxRuntimeEngine.read(descriptor, source, tokenizerEntry, crypto);
         HuggingFaceTokenizer tokenizer;
         try {
             tokenizer = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json), Map.of(

@@ -64,7 +64,7 @@ class OnnxRuntimeEngineTest {
     @BeforeAll
     static void load() throws Exception {
         String version = Djl.call(() -> Engine.getEngine(Djl.ONNX_RUNTIME).getVersion());
-        engine = new OnnxRuntimeEngine("cpu", version, new EngineSettings(1, 1));
+        engine = new OnnxRuntimeEngine("cpu", version, new EngineSettings(1, 1), () -> null);
         ArtifactSource source = new Folder(MODEL, Map.of("model.onnx", "all-minilm-l6-v2-q.onnx",
                 "tokenizer.json", "all-minilm-l6-v2-q-tokenizer.json"));
         minilm = engine.load(descriptor(source).build(), source);
@@ -152,6 +152,15 @@ class OnnxRuntimeEngineTest {
                 .output(new TensorSpec("logits", DataType.FP32, new long[] {-1, 2})).build();
         ModelLoadException e = assertThrows(ModelLoadException.class, () -> engine.load(tensors, source));
         assertTrue(e.getMessage().contains("'pixels' is not a graph input"), e.getMessage());
+    }
+
+    @Test
+    void anEncryptedArtifactNeedsACryptoService() {
+        ArtifactSource source = new Folder(MODEL, Map.of("model.onnx.enc", "all-minilm-l6-v2-q.onnx",
+                "tokenizer.json", "all-minilm-l6-v2-q-tokenizer.json"));
+        ModelLoadException e = assertThrows(ModelLoadException.class,
+                () -> engine.load(descriptor(source).artifact("model.onnx.enc").build(), source));
+        assertTrue(e.getMessage().contains("is encrypted but no CryptoService is installed"), e.getMessage());
     }
 
     @Test
