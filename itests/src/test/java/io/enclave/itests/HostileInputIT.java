@@ -1,0 +1,82 @@
+package io.enclave.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.Before;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+
+/** Hostile input is refused with a 4xx, never obeyed, and Enclave stays healthy. */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class HostileInputIT extends EnclaveTestSupport {
+
+    @Before
+    public void setUp() throws Exception {
+        await("/v2/health/ready", Duration.ofSeconds(120), this::ready);
+    }
+
+    private void assert4xx(String what, Reply r) {
+        assertTrue(what + " -> " + r.status() + " " + r.body(), r.status() >= 400 && r.status() < 500);
+    }
+
+    @Test
+    public void pathTraversalInModelNamesAndVersions() throws Exception {
+        for (String path : List.of("/v2/models/..%2F..%2Fetc%2Fpasswd", "/v2/models/%2e%2e/versions/1.0.0",
+                "/v2/models/%2e%2e%2f%2e%2e%2fetc%2fpasswd/infer", "/v2/models/minilm/versions/..%2F..%2F1.0.0",
+                "/v2/models/..;/..;/etc/passwd", "/v2/models/minilm%00/ready", "/v2/models/" + "a".repeat(5000))) {
+            assert4xx(path, get(path));
+            assert4xx("POST " + path, post(path + "/infer", "{}"));
+        }
+        Reply raw = send(HttpRequest.newBuilder(URI.create(base() + "/v2/models/../../../etc/passwd")).GET(), admin());
+        assert4xx("raw ../", raw);
+        assertTrue(raw.body(), !raw.body().contains("root:"));
+    }
+
+    @Test
+    public void oversizedAndDeepBodies() throws Exception {
+        // 100 MB, streamed: refused once the limit is passed, not buffered whole
+        byte[] chunk = new byte[1 << 20];
+        java.util.Arrays.fill(chunk, (byte) ' ');
+        HttpRequest.BodyPublisher hundredMb = HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.SequenceInputStream(
+                java.util.Collections.enumeration(java.util.Collections.nCopies(100, chunk).stream()
+                        .map(java.io.ByteArrayInputStream::new).toList())));
+        Reply huge;
+        try {
+            huge = send(HttpRequest.newBuilder(URI.create(base() + "/v2/models/minilm/infer"))
+                    .header("Content-Type", "application/json").POST(hundredMb), admin());
+            assertEquals(huge.body(), 413, huge.status());
+        } catch (java.io.IOException closedEarly) {
+            // the server may close the connection after answering 413 mid-upload
+        }
+        String deep = "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", \"shape\": [1], \"data\": "
+                + "[".repeat(2000) + "\"x\"" + "]".repeat(2000) + "}]}";
+        Reply r = post("/v2/models/minilm/infer", deep);
+        assertEquals(r.body(), 400, r.status());
+        assertTrue(r.error(), r.error().contains("not valid JSON"));
+        String manyKeys = "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", \"shape\": [1], \"data\": [\"x\"], "
+                + "\"parameters\": {" + "\"k\": {".repeat(100) + "}".repeat(100) + "}}]}";
+        assert4xx("nested parameters", post("/v2/models/minilm/infer", manyKeys));
+        assert4xx("huge shape", post("/v2/models/minilm/infer", "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\","
+                + " \"shape\": [9223372036854775807], \"data\": [\"x\"]}]}"));
+        assert4xx("number bomb", post("/v2/models/minilm/infer", "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\","
+                + " \"shape\": [1" + "0".repeat(1000) + "], \"data\": [\"x\"]}]}"));
+        assert4xx("bad header", send(HttpRequest.newBuilder(URI.create(base() + "/v2/models/minilm"))
+                .header("Authorization", "Basic " + "A".repeat(10_000)).GET()));
+        // XML where JSON is expected is just bad JSON; nothing parses it as XML
+        assert4xx("xxe", post("/v2/models/minilm/infer", "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM "
+                + "\"file:///etc/passwd\">]><x>&e;</x>"));
+        assertEquals(200, get("/v2/health/ready", ANONYMOUS).status());
+        assertEquals(200, post("/v2/models/minilm/infer", "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\","
+                + " \"shape\": [1], \"data\": [\"still healthy\"]}]}").status());
+    }
+}
