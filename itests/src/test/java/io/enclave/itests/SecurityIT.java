@@ -65,7 +65,8 @@ public class SecurityIT extends EnclaveTestSupport {
                 new Endpoint("POST", "/v2/models/minilm/versions/1.0.0/infer", 200, 200, 403, 401),
                 new Endpoint("GET", "/v2/models/nope", 404, 404, 404, 401),
                 new Endpoint("GET", "/enclave/v1/audit", 200, 403, 200, 401),
-                new Endpoint("GET", "/enclave/v1/audit/verify", 200, 403, 200, 401));
+                new Endpoint("GET", "/enclave/v1/audit/verify", 200, 403, 200, 401),
+                new Endpoint("GET", "/enclave/v1/apikeys", 200, 403, 403, 401));
         Credentials admin = admin();
         StringBuilder matrix = new StringBuilder(String.format("%-7s %-42s %6s %8s %8s %10s%n",
                 "method", "path", "admin", "analyst", "auditor", "anonymous"));
@@ -103,6 +104,7 @@ public class SecurityIT extends EnclaveTestSupport {
         Reply bearer = send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base() + "/v2/models/minilm"))
                 .header("Authorization", "Bearer abc").GET());
         assertEquals(401, bearer.status());
+        assertEquals("invalid API key", bearer.error());
         Reply forbidden = post("/v2/models/minilm/infer", TEXT, AUDITOR);
         assertEquals(403, forbidden.status());
         assertEquals("user 'audrey' may not run inference", forbidden.error());
@@ -180,6 +182,7 @@ public class SecurityIT extends EnclaveTestSupport {
         allowed.put("engine:list", Set.of("admin", "auditor"));
         allowed.put("user:list", Set.of("admin"));
         allowed.put("audit:tail", Set.of("admin", "auditor"));
+        allowed.put("apikey:list", Set.of("admin"));
         allowed.put("audit:verify", Set.of("admin", "auditor"));
         StringBuilder matrix = new StringBuilder(String.format("%-28s %8s %8s %8s%n", "command", "admin", "analyst", "auditor"));
         List<String> wrong = new ArrayList<>();
@@ -257,6 +260,50 @@ public class SecurityIT extends EnclaveTestSupport {
             Files.write(log, original);
         }
         assertTrue(get("/enclave/v1/audit/verify", AUDITOR).json().get("ok").asBoolean());
+    }
+
+    private Reply bearer(String method, String path, String token, String body) throws Exception {
+        java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(base() + path))
+                .header("Authorization", "Bearer " + token);
+        if (method.equals("POST")) {
+            b.header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body));
+        } else {
+            b.GET();
+        }
+        return send(b);
+    }
+
+    @Test
+    public void apiKeysForMachineClients() throws Exception {
+        Reply created = post("/enclave/v1/apikeys", "{\"name\": \"erp\", \"roles\": [\"analyst\"]}");
+        assertEquals(created.body(), 201, created.status());
+        String token = created.json().get("token").asText();
+        String id = created.json().get("id").asText();
+        assertTrue(token, token.startsWith("enc_" + id + "_"));
+
+        assertEquals(200, bearer("POST", "/v2/models/minilm/infer", token, TEXT).status());
+        Reply denied = bearer("GET", "/enclave/v1/audit", token, null);
+        assertEquals(403, denied.status());
+        assertEquals("user 'key:erp' may not read the audit log", denied.error());
+        assertEquals(403, post("/enclave/v1/apikeys", "{\"name\": \"x\", \"roles\": [\"admin\"]}", ANALYST).status());
+        assertEquals(400, post("/enclave/v1/apikeys", "{\"name\": \"x\", \"roles\": [\"root\"]}").status());
+
+        Reply list = get("/enclave/v1/apikeys");
+        assertTrue(list.body(), list.body().contains(id) && !list.body().contains(token.substring(token.lastIndexOf('_') + 1)));
+        String stored = Files.readString(Path.of(System.getProperty("karaf.etc"), "enclave-apikeys"));
+        assertFalse("only a hash of the secret is stored", stored.contains(token.substring(token.lastIndexOf('_') + 1)));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                Path.of(System.getProperty("karaf.etc"), "enclave-apikeys"))));
+
+        Reply revoked = send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base() + "/enclave/v1/apikeys/" + id))
+                .DELETE(), admin());
+        assertEquals(204, revoked.status());
+        Reply after = bearer("POST", "/v2/models/minilm/infer", token, TEXT);
+        assertEquals(401, after.status());
+        assertEquals("invalid API key", after.error());
+        assertEquals(401, bearer("GET", "/v2/models/minilm", "enc_000000000000_" + "A".repeat(43), null).status());
+        assertEquals(404, send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base() + "/enclave/v1/apikeys/" + id))
+                .DELETE(), admin()).status());
     }
 
     @Test

@@ -82,6 +82,28 @@ public class JaasSecurityService implements SecurityService {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile AuditLog audit;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile FileApiKeys apiKeys;
+
+    @Override
+    public Identity authenticateToken(String token, String remote) {
+        LoginThrottle a = addressThrottle;
+        long wait = a.waitMillis(remote);
+        if (wait > 0) {
+            audit("token", remote, "refused", "too many failed logins");
+            throw new AuthenticationException("too many failed logins; try again later",
+                    Math.max(1, TimeUnit.MILLISECONDS.toSeconds(wait + 999)));
+        }
+        FileApiKeys keys = apiKeys;
+        Identity identity = keys == null ? null : keys.authenticate(token);
+        if (identity == null) {
+            a.failed(remote);
+            audit("token", remote, "failure", "unknown or revoked API key");
+            throw new AuthenticationException("invalid API key");
+        }
+        return identity;
+    }
+
     private void audit(String user, String remote, String outcome, String detail) {
         AuditLog a = audit;
         if (a != null) {

@@ -17,6 +17,16 @@ public interface SecurityService {
     Identity authenticate(String user, char[] password, String remote);
 
     /**
+     * Authenticates a bearer API key.
+     *
+     * @param token  the token as sent, {@code enc_<id>_<secret>}
+     * @param remote where the attempt comes from, for throttling and the audit log
+     * @return the key's identity ({@code key:<name>}) and roles
+     * @throws AuthenticationException when the key is unknown or revoked, or too many attempts failed
+     */
+    Identity authenticateToken(String token, String remote);
+
+    /**
      * @throws AccessDeniedException naming the caller and what it may not do
      */
     default void check(Identity caller, Permission permission) {

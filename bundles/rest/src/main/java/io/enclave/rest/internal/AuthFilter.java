@@ -18,7 +18,7 @@ import io.enclave.api.Identity;
 import io.enclave.api.SecurityService;
 
 /**
- * Authenticates every request (HTTP Basic against the one user base) and checks the permission its
+ * Authenticates every request (HTTP Basic against the one user base, or a Bearer API key) and checks the permission its
  * resource method declares with {@link Guard}. Methods marked {@link Open} need no credentials;
  * a method with neither is refused, so a forgotten annotation fails closed.
  */
@@ -61,8 +61,14 @@ final class AuthFilter implements ContainerRequestFilter {
         if (header == null || header.isBlank()) {
             throw new AuthenticationException("authentication required");
         }
-        if (header.length() > MAX_HEADER || !header.regionMatches(true, 0, "Basic ", 0, 6)) {
-            throw new AuthenticationException("use HTTP Basic authentication");
+        if (header.length() > MAX_HEADER) {
+            throw new AuthenticationException("Authorization header too long");
+        }
+        if (header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return security.authenticateToken(header.substring(7).trim(), remote());
+        }
+        if (!header.regionMatches(true, 0, "Basic ", 0, 6)) {
+            throw new AuthenticationException("use HTTP Basic authentication or a Bearer API key");
         }
         byte[] decoded;
         try {

@@ -18,6 +18,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.enclave.api.ApiKeys;
 import io.enclave.api.AuditLog;
 import io.enclave.api.ModelRegistry;
 import io.enclave.api.Router;
@@ -46,6 +47,8 @@ public class RestServer {
     private SecurityService security;
     @Reference
     private AuditLog audit;
+    @Reference
+    private ApiKeys apiKeys;
     private Server server;
     private Server management;
 
@@ -72,8 +75,9 @@ public class RestServer {
             JAXRSServerFactoryBean manage = new JAXRSServerFactoryBean();
             manage.setBus(bus);
             manage.setAddress("/enclave/v1");
-            manage.setResourceClasses(AuditResource.class);
+            manage.setResourceClasses(AuditResource.class, ApiKeyResource.class);
             manage.setResourceProvider(AuditResource.class, new SingletonResourceProvider(new AuditResource(audit, codec)));
+            manage.setResourceProvider(ApiKeyResource.class, new SingletonResourceProvider(new ApiKeyResource(apiKeys, codec)));
             manage.setProviders(List.of(new AuthFilter(security), new ErrorMapper(codec)));
             management = manage.create();
         } finally {
