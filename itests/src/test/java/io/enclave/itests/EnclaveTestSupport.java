@@ -4,7 +4,6 @@ import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
 import static org.ops4j.pax.exam.CoreOptions.systemTimeout;
 import static org.ops4j.pax.exam.CoreOptions.vmOption;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureSecurity;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
@@ -99,7 +98,7 @@ public abstract class EnclaveTestSupport extends KarafTestSupport {
                 karafDistributionConfiguration().frameworkUrl(new File(distribution).toURI().toString())
                         .karafVersion(karafVersion).name("Enclave").unpackDirectory(new File("target/exam"))
                         .useDeployFolder(false),
-                configureSecurity().disableKarafMBeanServerBuilder(),
+                // JMX RBAC stays on, as in the distribution
                 configureConsole().ignoreLocalConsole(),
                 logLevel(LogLevel.INFO),
                 systemTimeout(300_000),

@@ -306,6 +306,40 @@ public class SecurityIT extends EnclaveTestSupport {
                 .DELETE(), admin()).status());
     }
 
+    private String jmx(Credentials who) {
+        try (javax.management.remote.JMXConnector c = getJMXConnector(who.user(), who.password())) {
+            javax.management.MBeanServerConnection mbs = c.getMBeanServerConnection();
+            javax.management.ObjectName memory = new javax.management.ObjectName("java.lang:type=Memory");
+            String read;
+            try {
+                mbs.getAttribute(memory, "HeapMemoryUsage");
+                read = "read";
+            } catch (SecurityException e) {
+                read = "no-read";
+            }
+            String write;
+            try {
+                mbs.invoke(memory, "gc", null, null);
+                write = "invoke";
+            } catch (SecurityException e) {
+                write = "no-invoke";
+            }
+            return read + "," + write;
+        } catch (SecurityException e) {
+            return "refused";
+        } catch (Exception e) {
+            return "error: " + e;
+        }
+    }
+
+    @Test
+    public void jmxHonoursTheSameUsersAndRoles() throws Exception {
+        String matrix = "admin=" + jmx(admin()) + " analyst=" + jmx(ANALYST) + " auditor=" + jmx(AUDITOR)
+                + " karaf/karaf=" + jmx(new Credentials("karaf", "karaf")) + " wrong=" + jmx(new Credentials("admin", "nope-nope-nope"));
+        System.out.println("JMX matrix: " + matrix);
+        assertEquals("admin=read,invoke analyst=no-read,no-invoke auditor=read,no-invoke karaf/karaf=refused wrong=refused", matrix);
+    }
+
     @Test
     public void tls13OnlyAndNoPlainHttp() throws Exception {
         // TLS 1.3: every other test runs on it; here the handshake itself
