@@ -85,6 +85,19 @@ public class JaasSecurityService implements SecurityService {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile FileApiKeys apiKeys;
 
+    /** Bumped whenever a JAAS realm comes or goes: a remembered login is only as good as the realm that made it. */
+    private final java.util.concurrent.atomic.AtomicLong realms = new java.util.concurrent.atomic.AtomicLong();
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
+    void bindRealm(org.apache.karaf.jaas.config.JaasRealm realm) {
+        realms.incrementAndGet();
+    }
+
+    void unbindRealm(org.apache.karaf.jaas.config.JaasRealm realm) {
+        realms.incrementAndGet();
+    }
+
     @Override
     public Identity authenticateToken(String token, String remote) {
         LoginThrottle a = addressThrottle;
@@ -155,7 +168,7 @@ public class JaasSecurityService implements SecurityService {
         String key = fingerprint(user, password);
         long now = System.currentTimeMillis();
         FileUserDirectory users = directory;
-        long generation = users == null ? 0 : users.generation();
+        long generation = (users == null ? 0 : users.generation()) * 1_000_003L + realms.get();
         synchronized (cache) {
             Cached c = cache.get(key);
             // a password or role change invalidates every remembered login at once
