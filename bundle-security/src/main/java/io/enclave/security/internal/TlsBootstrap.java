@@ -84,6 +84,14 @@ public class TlsBootstrap {
             }
         }
         Object configured = next.get(KEYSTORE);
+        Path etcDir = Path.of(System.getProperty("karaf.etc", "etc"));
+        Path ours = etcDir.resolve(config.generatedKeystore()).toAbsolutePath();
+        if (configured != null && !Files.exists(Path.of(configured.toString()))
+                && !Path.of(configured.toString()).toAbsolutePath().equals(ours)) {
+            // a configured certificate is used as is: never replace it behind the operator's back
+            LOG.error("The configured key store {} does not exist: HTTPS stays off until it does", configured);
+            return;
+        }
         if (configured == null || !Files.exists(Path.of(configured.toString()))) {
             Path etc = Path.of(System.getProperty("karaf.etc", "etc"));
             Path store = etc.resolve(config.generatedKeystore()).toAbsolutePath();

@@ -100,6 +100,21 @@ class FileAuditLogTest {
     }
 
     @Test
+    void readersSkipAnUnreadableLineThatVerifyNames() throws Exception {
+        Path file = written(4);
+        AuditLog.Verification v = tamper(file, l -> {
+            l.set(1, "this is not json");
+            return l;
+        });
+        assertEquals(2, v.firstBad());
+        assertEquals("line 2 is not an audit entry", v.problem());
+        FileAuditLog log = new FileAuditLog();
+        log.open(file);
+        assertEquals(List.of(1L, 3L, 4L), log.read(1, 100, null, null).stream().map(AuditLog.Entry::seq).toList());
+        assertEquals(List.of(3L, 4L), log.tail(2).stream().map(AuditLog.Entry::seq).toList());
+    }
+
+    @Test
     void aTornLastLineIsCutOnOpen() throws Exception {
         Path file = written(3);
         Files.writeString(file, "{\"seq\":4,\"time\":\"20", StandardOpenOption.APPEND);
