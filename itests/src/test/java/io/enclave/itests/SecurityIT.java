@@ -353,6 +353,34 @@ public class SecurityIT extends EnclaveTestSupport {
     }
 
     @Test
+    public void shiroAuthorizesAndOperatorsCanReshapeRoles() throws Exception {
+        assertEquals(403, post("/v2/models/minilm/infer", TEXT, AUDITOR).status());
+        org.osgi.service.cm.Configuration security = configurationAdmin.getConfiguration("io.enclave.security", null);
+        java.util.Hashtable<String, Object> p = new java.util.Hashtable<>();
+        p.put("rolePermissions", new String[] {"auditor = model:read, model:infer, audit:read"});
+        security.update(p);
+        try {
+            await("auditors may infer", Duration.ofSeconds(30), () -> {
+                try {
+                    return post("/v2/models/minilm/infer", TEXT, AUDITOR).status() == 200;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+            assertEquals("audit:read is still listed", 200, get("/enclave/v1/audit", AUDITOR).status());
+        } finally {
+            security.delete();
+        }
+        await("the default table back", Duration.ofSeconds(30), () -> {
+            try {
+                return post("/v2/models/minilm/infer", TEXT, AUDITOR).status() == 403;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
+    @Test
     public void tls13OnlyAndNoPlainHttp() throws Exception {
         // TLS 1.3: every other test runs on it; here the handshake itself
         javax.net.ssl.SSLContext tls13 = trustingEnclave("TLSv1.3");

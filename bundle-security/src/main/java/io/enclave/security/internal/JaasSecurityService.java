@@ -71,6 +71,11 @@ public class JaasSecurityService implements SecurityService {
 
         @AttributeDefinition(description = "How long a successful login is remembered, in seconds; 0 disables")
         int cacheSeconds() default 60;
+
+        @AttributeDefinition(description = "Role permissions as Shiro wildcards, 'role = perm, perm'; a role listed "
+                + "replaces its defaults (admin = *; analyst = model:read, model:infer; auditor = model:read, "
+                + "audit:read, metrics:read)")
+        String[] rolePermissions() default {};
     }
 
     private record Cached(Identity identity, long expires, long generation) {
@@ -125,6 +130,7 @@ public class JaasSecurityService implements SecurityService {
     }
 
     private final byte[] cacheKey = new byte[32];
+    private volatile RolePermissionRealm authorizer = new RolePermissionRealm(RolePermissionRealm.defaults());
     private volatile LoginThrottle throttle;
     private volatile LoginThrottle addressThrottle;
     private volatile long cacheMillis;
@@ -141,6 +147,7 @@ public class JaasSecurityService implements SecurityService {
     @Modified
     void configure(Config config) {
         new SecureRandom().nextBytes(cacheKey);
+        authorizer = new RolePermissionRealm(RolePermissionRealm.parse(config.rolePermissions()));
         throttle = new LoginThrottle(config.freeFailures(), TimeUnit.SECONDS.toMillis(config.failureWindowSeconds()),
                 TimeUnit.SECONDS.toMillis(config.maxLockSeconds()), System::currentTimeMillis);
         addressThrottle = new LoginThrottle(config.freeFailuresPerAddress(),
@@ -149,6 +156,15 @@ public class JaasSecurityService implements SecurityService {
         cacheMillis = TimeUnit.SECONDS.toMillis(config.cacheSeconds());
         synchronized (cache) {
             cache.clear();
+        }
+    }
+
+    /** Shiro decides, from the caller's roles and the configured role permissions. */
+    @Override
+    public void check(Identity caller, io.enclave.api.Permission permission) {
+        if (!authorizer.permits(caller, permission)) {
+            throw new io.enclave.api.AccessDeniedException("user '" + caller.name() + "' may not "
+                    + SecurityService.describe(permission));
         }
     }
 

@@ -16,25 +16,35 @@ import java.util.Set;
  */
 public enum Permission {
     /** List models and read their metadata and readiness. */
-    MODEL_READ(Roles.ADMIN, Roles.ANALYST, Roles.AUDITOR),
+    MODEL_READ("model:read", Roles.ADMIN, Roles.ANALYST, Roles.AUDITOR),
     /** Run inference. */
-    MODEL_INFER(Roles.ADMIN, Roles.ANALYST),
+    MODEL_INFER("model:infer", Roles.ADMIN, Roles.ANALYST),
     /** Deploy, undeploy, change traffic, configure. */
-    MODEL_MANAGE(Roles.ADMIN),
+    MODEL_MANAGE("model:manage", Roles.ADMIN),
     /** Read the audit log. */
-    AUDIT_READ(Roles.ADMIN, Roles.AUDITOR),
+    AUDIT_READ("audit:read", Roles.ADMIN, Roles.AUDITOR),
     /** Read metrics. */
-    METRICS_READ(Roles.ADMIN, Roles.AUDITOR),
+    METRICS_READ("metrics:read", Roles.ADMIN, Roles.AUDITOR),
     /** Create, change and remove users and API keys. */
-    USER_MANAGE(Roles.ADMIN);
+    USER_MANAGE("user:manage", Roles.ADMIN);
 
+    private final String wildcard;
     private final Set<String> roles;
 
-    Permission(String... roles) {
+    Permission(String wildcard, String... roles) {
+        this.wildcard = wildcard;
         this.roles = Set.of(roles);
     }
 
-    /** @return the Enclave roles that grant this permission */
+    /**
+     * @return the permission as a Shiro wildcard string ({@code domain:action}), so a role granted
+     *         {@code model:*} holds every model permission
+     */
+    public String wildcard() {
+        return wildcard;
+    }
+
+    /** @return the Enclave roles that grant this permission by default */
     public Set<String> roles() {
         return roles;
     }
