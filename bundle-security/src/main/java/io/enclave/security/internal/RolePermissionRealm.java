@@ -45,9 +45,18 @@ final class RolePermissionRealm extends AuthorizingRealm {
         return map;
     }
 
-    /** Parses {@code role = perm, perm} lines; a role listed here replaces its default permissions. */
-    static Map<String, Set<String>> parse(String[] lines) {
+    /**
+     * Parses {@code role = perm, perm} entries, one per array element or several separated by
+     * {@code ;} (a .cfg file holds one string); a role listed here replaces its default permissions.
+     */
+    static Map<String, Set<String>> parse(String[] entries) {
         Map<String, Set<String>> map = new HashMap<>(defaults());
+        java.util.List<String> lines = new java.util.ArrayList<>();
+        for (String e : entries) {
+            if (e != null) {
+                lines.addAll(java.util.List.of(e.split(";")));
+            }
+        }
         for (String line : lines) {
             if (line == null || line.isBlank()) {
                 continue;

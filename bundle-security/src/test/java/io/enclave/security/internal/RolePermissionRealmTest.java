@@ -40,7 +40,7 @@ class RolePermissionRealmTest {
     @Test
     void operatorsCanReshapeRolesWithShiroWildcards() {
         RolePermissionRealm realm = new RolePermissionRealm(RolePermissionRealm.parse(new String[] {
-            "analyst = model:*", "auditor = audit:read", "ops = metrics:*"}));
+            "analyst = model:*; auditor = audit:read", "ops = metrics:*"}));
         assertEquals("admin:++++++ analyst:+++--- auditor:---+-- nobody:------", table(realm));
         assertEquals(true, realm.permits(new Identity("u", Set.of("ops")), Permission.METRICS_READ));
         assertThrows(IllegalArgumentException.class, () -> RolePermissionRealm.parse(new String[] {"no equals sign"}));
