@@ -167,7 +167,7 @@ public class FileApiKeys implements ApiKeys {
     private void audit(String action, String target, String outcome, String detail) {
         AuditLog a = audit;
         if (a != null) {
-            a.append(new AuditLog.Event(Callers.current(), null, action, target, outcome, detail));
+            a.append(new AuditLog.Event(Callers.current(), Callers.from(), action, target, outcome, detail));
         }
     }
 }

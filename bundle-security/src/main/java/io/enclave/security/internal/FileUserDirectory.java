@@ -210,12 +210,12 @@ public class FileUserDirectory implements UserDirectory {
             change.run();
         } catch (RuntimeException e) {
             if (a != null) {
-                a.append(new AuditLog.Event(Callers.current(), null, action, target, "refused", e.getMessage()));
+                a.append(new AuditLog.Event(Callers.current(), Callers.from(), action, target, "refused", e.getMessage()));
             }
             throw e;
         }
         if (a != null) {
-            a.append(new AuditLog.Event(Callers.current(), null, action, target, "success", detail));
+            a.append(new AuditLog.Event(Callers.current(), Callers.from(), action, target, "success", detail));
         }
     }
 

@@ -23,4 +23,21 @@ public final class Callers {
         }
         return "system";
     }
+
+    /**
+     * @return where the current subject connected from, as the container recorded it (e.g.
+     *         {@code ssh(/10.0.0.7:53122)}), or null for the local console and background work
+     */
+    @SuppressWarnings("removal")
+    public static String from() {
+        Subject subject = Subject.getSubject(AccessController.getContext());
+        if (subject != null) {
+            for (Principal p : subject.getPrincipals()) {
+                if (p.getClass().getSimpleName().equals("ClientPrincipal")) {
+                    return p.getName();
+                }
+            }
+        }
+        return null;
+    }
 }

@@ -56,7 +56,7 @@ public class RotateCommand implements Action {
             }
         }
         if (audit != null) {
-            audit.append(new AuditLog.Event(Callers.current(), null, "key.rotate", after, "success",
+            audit.append(new AuditLog.Event(Callers.current(), Callers.from(), "key.rotate", after, "success",
                     "from " + before + ", " + n + " file(s) re-wrapped"));
         }
         return null;

@@ -48,7 +48,7 @@ public class EncryptCommand implements Action {
         }
         Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         if (audit != null) {
-            audit.append(new AuditLog.Event(Callers.current(), null, "model.encrypt", out.getFileName().toString(),
+            audit.append(new AuditLog.Event(Callers.current(), Callers.from(), "model.encrypt", out.getFileName().toString(),
                     "success", Files.size(in) + " bytes"));
         }
         System.out.println("encrypted " + in + " (" + Files.size(in) + " bytes) to " + out + " (" + Files.size(out) + " bytes)");
