@@ -168,6 +168,55 @@ public class OpenInferenceIT extends EnclaveTestSupport {
         await("the pin to go", Duration.ofSeconds(30), () -> versionAnswering().equals("1.1.0"));
     }
 
+    private String versionFor(String routeKey) {
+        try {
+            java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(base() + "/v2/models/minilm/infer"))
+                    .header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(textRequest("x", CAT)));
+            if (routeKey != null) {
+                b.header("Enclave-Route-Key", routeKey);
+            }
+            return send(b, admin()).json().get("model_version").asText();
+        } catch (Exception e) {
+            return e.toString();
+        }
+    }
+
+    @Test
+    public void aCanarySplitsUnversionedTrafficAndAStickyKeyStaysOnOneSide() throws Exception {
+        Configuration split = configurationAdmin.createFactoryConfiguration("io.enclave.traffic", "?");
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put("model", "minilm");
+        props.put("version.stable", "1.0.0");
+        props.put("canary.version", "1.1.0");
+        props.put("canary.percent", "50");
+        props.put("sticky.header", "Enclave-Route-Key");
+        split.update(props);
+        try {
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            await("both versions answering", Duration.ofSeconds(30), () -> {
+                seen.add(versionFor(null));
+                return seen.equals(java.util.Set.of("1.0.0", "1.1.0"));
+            });
+            for (String key : List.of("customer-1", "customer-2", "customer-3", "customer-4")) {
+                String first = versionFor(key);
+                for (int i = 0; i < 8; i++) {
+                    assertEquals(key + " stays on one side", first, versionFor(key));
+                }
+            }
+        } finally {
+            split.delete();
+        }
+        await("all traffic back on the highest version", Duration.ofSeconds(30), () -> {
+            for (int i = 0; i < 10; i++) {
+                if (!versionFor(null).equals("1.1.0")) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
     private String versionAnswering() {
         try {
             return post("/v2/models/minilm/infer", textRequest("x", CAT)).json().get("model_version").asText();

@@ -29,6 +29,20 @@ public interface Router {
      */
     ModelVersion resolve(String model, String version);
 
+    /**
+     * Like {@link #resolve(String, String)}, with the caller's route key for sticky routing.
+     *
+     * @param routeKey the sticky header's value, or null
+     */
+    default ModelVersion resolve(String model, String version, String routeKey) {
+        return resolve(model, version);
+    }
+
+    /** @return the header a model's policy routes by, if it has one */
+    default java.util.Optional<String> stickyHeader(String model) {
+        return java.util.Optional.empty();
+    }
+
     /** @return the names of installed models, sorted */
     List<String> models();
 }

@@ -35,9 +35,24 @@ public class ConfiguredTrafficPolicy implements TrafficPolicy {
                 + "'io.enclave.traffic-'")
         String model() default "";
 
-        @AttributeDefinition(name = "version.default", description = "Version that answers requests naming no "
-                + "version; empty for the highest ready version")
+        @AttributeDefinition(name = "version.default", description = "Version that answers every request naming no "
+                + "version (a pin: overrides the split); empty for none")
         String version_default() default "";
+
+        @AttributeDefinition(name = "version.stable", description = "Stable version; empty: the highest ready version "
+                + "that is not the canary")
+        String version_stable() default "";
+
+        @AttributeDefinition(name = "canary.version", description = "Canary version; empty for none")
+        String canary_version() default "";
+
+        @AttributeDefinition(name = "canary.percent", description = "Canary's share of unversioned requests, 0 to 100, "
+                + "whole or tenths")
+        String canary_percent() default "0";
+
+        @AttributeDefinition(name = "sticky.header", description = "Request header whose value keeps a caller on one "
+                + "side of the split, e.g. Enclave-Route-Key; empty for none")
+        String sticky_header() default "";
     }
 
     /** Mandatory: a model version does not come or go unrecorded. Null only in unit tests. */
@@ -46,6 +61,10 @@ public class ConfiguredTrafficPolicy implements TrafficPolicy {
 
     private volatile String model;
     private volatile Optional<Version> defaultVersion = Optional.empty();
+    private volatile Optional<Version> stable = Optional.empty();
+    private volatile Optional<Version> canary = Optional.empty();
+    private volatile double percent;
+    private volatile Optional<String> sticky = Optional.empty();
 
     @Activate
     @Modified
@@ -54,20 +73,52 @@ public class ConfiguredTrafficPolicy implements TrafficPolicy {
         if (name == null || !ModelDescriptor.NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("traffic policy needs a valid 'model' property, got '" + name + "'");
         }
-        String pinned = config.version_default().trim();
-        Optional<Version> version;
+        Optional<Version> version = version(name, "version.default", config.version_default());
+        Optional<Version> stableVersion = version(name, "version.stable", config.version_stable());
+        Optional<Version> canaryVersion = version(name, "canary.version", config.canary_version());
+        double share;
         try {
-            version = pinned.isEmpty() ? Optional.empty() : Optional.of(Version.parseVersion(pinned));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("traffic policy for " + name + ": version.default '" + pinned
-                    + "' is not a version", e);
+            share = Double.parseDouble(config.canary_percent().trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("traffic policy for " + name + ": canary.percent '" + config.canary_percent()
+                    + "' is not a number");
+        }
+        if (!(share >= 0 && share <= 100) || Math.abs(share * 10 - Math.rint(share * 10)) > 1e-9) {
+            throw new IllegalArgumentException("traffic policy for " + name + ": canary.percent must be 0 to 100, "
+                    + "whole or tenths, not " + config.canary_percent());
+        }
+        if (canaryVersion.isPresent() && canaryVersion.equals(stableVersion)) {
+            throw new IllegalArgumentException("traffic policy for " + name + ": the canary cannot be the stable version");
+        }
+        String header = config.sticky_header().trim();
+        if (!header.isEmpty() && !header.matches("[A-Za-z0-9-]{1,64}")) {
+            throw new IllegalArgumentException("traffic policy for " + name + ": sticky.header '" + header
+                    + "' is not a header name");
         }
         this.defaultVersion = version;
+        this.stable = stableVersion;
+        this.canary = canaryVersion;
+        this.percent = share;
+        this.sticky = header.isEmpty() ? Optional.empty() : Optional.of(header);
         this.model = name;
         AuditLog a = audit;
         if (a != null) {
             a.append(new AuditLog.Event(null, null, "traffic.change", name, "success",
-                    "version.default=" + version.map(Version::toString).orElse("(highest ready)")));
+                    "version.default=" + version.map(Version::toString).orElse("-") + " version.stable="
+                            + stableVersion.map(Version::toString).orElse("-") + " canary=" + canaryVersion.map(Version::toString)
+                            .orElse("-") + " " + share + "% sticky.header=" + sticky.orElse("-")));
+        }
+    }
+
+    private static Optional<Version> version(String model, String key, String value) {
+        String v = value == null ? "" : value.trim();
+        if (v.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Version.parseVersion(v));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("traffic policy for " + model + ": " + key + " '" + v + "' is not a version", e);
         }
     }
 
@@ -92,6 +143,26 @@ public class ConfiguredTrafficPolicy implements TrafficPolicy {
     @Override
     public Optional<Version> defaultVersion() {
         return defaultVersion;
+    }
+
+    @Override
+    public Optional<Version> stableVersion() {
+        return stable;
+    }
+
+    @Override
+    public Optional<Version> canaryVersion() {
+        return canary;
+    }
+
+    @Override
+    public double canaryPercent() {
+        return percent;
+    }
+
+    @Override
+    public Optional<String> stickyHeader() {
+        return sticky;
     }
 
     @Override

@@ -1,5 +1,9 @@
 package io.enclave.core.internal;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -8,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
 
 import org.osgi.framework.Version;
@@ -64,6 +69,16 @@ public class VersionRouter implements Router {
 
     @Override
     public ModelVersion resolve(String model, String version) {
+        return resolve(model, version, null);
+    }
+
+    @Override
+    public Optional<String> stickyHeader(String model) {
+        return policy(model).flatMap(TrafficPolicy::stickyHeader);
+    }
+
+    @Override
+    public ModelVersion resolve(String model, String version, String routeKey) {
         List<ModelVersion> all = registry.versions(model);
         if (all.isEmpty()) {
             throw new ModelNotFoundException("unknown model '" + model + "'");
@@ -78,21 +93,52 @@ public class VersionRouter implements Router {
             return registry.find(model, wanted).orElseThrow(() -> new ModelNotFoundException(
                     "model '" + model + "' has no version '" + version + "' (installed: " + list(all) + ")"));
         }
-        Optional<Version> pinned = policy(model).flatMap(TrafficPolicy::defaultVersion);
+        Optional<TrafficPolicy> policy = policy(model);
+        Optional<Version> pinned = policy.flatMap(TrafficPolicy::defaultVersion);
         if (pinned.isPresent()) {
-            Optional<ModelVersion> v = registry.find(model, pinned.get());
-            if (v.isPresent() && v.get().state() == ModelState.READY) {
-                return v.get();
+            ModelVersion v = ready(model, pinned.get());
+            if (v != null) {
+                return v;
             }
         }
-        for (int i = all.size() - 1; i >= 0; i--) {
-            if (all.get(i).state() == ModelState.READY) {
-                return all.get(i);
+        Optional<Version> canaryVersion = policy.flatMap(TrafficPolicy::canaryVersion);
+        ModelVersion canary = canaryVersion.map(v -> ready(model, v)).orElse(null);
+        ModelVersion stable = policy.flatMap(TrafficPolicy::stableVersion).map(v -> ready(model, v)).orElse(null);
+        if (stable == null) {
+            for (int i = all.size() - 1; i >= 0 && stable == null; i--) {
+                ModelVersion v = all.get(i);
+                if (v.state() == ModelState.READY && !canaryVersion.equals(Optional.of(v.descriptor().version()))) {
+                    stable = v;
+                }
             }
+        }
+        if (canary != null && stable != null) {
+            int bucket = routeKey != null ? bucket(model, routeKey) : ThreadLocalRandom.current().nextInt(1000);
+            return bucket < Math.round(policy.get().canaryPercent() * 10) ? canary : stable;
+        }
+        if (stable != null) {
+            return stable;
+        }
+        if (canary != null) {
+            return canary;
         }
         throw new ModelUnavailableException("model '" + model + "' has no ready version (" + all.stream()
                 .map(v -> v.descriptor().version() + " " + v.state() + (v.failure() == null ? "" : ": " + v.failure()))
                 .collect(Collectors.joining("; ")) + ")");
+    }
+
+    private ModelVersion ready(String model, Version version) {
+        return registry.find(model, version).filter(v -> v.state() == ModelState.READY).orElse(null);
+    }
+
+    /** The same key lands in the same of 1000 buckets, across requests and restarts. */
+    static int bucket(String model, String key) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest((model + "\0" + key).getBytes(StandardCharsets.UTF_8));
+            return Math.floorMod(ByteBuffer.wrap(d).getInt(), 1000);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private Optional<TrafficPolicy> policy(String model) {
@@ -106,7 +152,7 @@ public class VersionRouter implements Router {
 
     @Override
     public InferenceResponse infer(InferenceRequest request) {
-        ModelVersion version = resolve(request.model(), request.version());
+        ModelVersion version = resolve(request.model(), request.version(), request.routeKey());
         ModelDescriptor d = version.descriptor();
         check(d, request);
         List<NamedTensor> outputs = version.infer(order(d, request.inputs()));

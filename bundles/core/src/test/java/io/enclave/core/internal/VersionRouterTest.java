@@ -106,6 +106,55 @@ class VersionRouterTest {
         }
     }
 
+    private int canaryShare(int requests, java.util.function.IntFunction<String> key) {
+        int canary = 0;
+        for (int i = 0; i < requests; i++) {
+            if (router.resolve("m", null, key.apply(i)).descriptor().version().toString().equals("1.1.0")) {
+                canary++;
+            }
+        }
+        return canary;
+    }
+
+    @Test
+    void aCanaryTakesItsShareAndAStickyKeyAlwaysLandsOnTheSameSide() {
+        ConfiguredTrafficPolicy policy = new ConfiguredTrafficPolicy();
+        policy.configure(config("m", "", "1.0.0", "1.1.0", "30", "Enclave-Route-Key"), Map.of());
+        router.bindPolicy(policy);
+        assertEquals(java.util.Optional.of("Enclave-Route-Key"), router.stickyHeader("m"));
+        int random = canaryShare(4000, i -> null);
+        assertTrue(random > 1000 && random < 1400, "30% of 4000 requests, got " + random);
+        int keyed = canaryShare(4000, i -> "customer-" + i);
+        assertTrue(keyed > 1000 && keyed < 1400, "30% of 4000 keys, got " + keyed);
+        for (String key : List.of("alice", "bob", "carol")) {
+            String first = router.resolve("m", null, key).descriptor().version().toString();
+            for (int i = 0; i < 50; i++) {
+                assertEquals(first, router.resolve("m", null, key).descriptor().version().toString(), key);
+            }
+        }
+        assertEquals("1.0.0", router.resolve("m", "1.0.0", "anyone").descriptor().version().toString(), "the URL wins");
+
+        policy.configure(config("m", "", "1.0.0", "1.1.0", "0", ""), Map.of());
+        assertEquals(0, canaryShare(500, i -> null), "a canary at 0 % takes nothing, even as the highest version");
+        policy.configure(config("m", "", "1.0.0", "1.1.0", "100", ""), Map.of());
+        assertEquals(500, canaryShare(500, i -> null));
+        policy.configure(config("m", "1.0.0", "1.0.0", "1.1.0", "100", ""), Map.of());
+        assertEquals(0, canaryShare(500, i -> null), "a pin overrides the split");
+        policy.configure(config("m", "", "", "1.1.0", "12.5", ""), Map.of());
+        int tenths = canaryShare(4000, i -> null);
+        assertTrue(tenths > 350 && tenths < 650, "12.5% of 4000, got " + tenths);
+    }
+
+    @Test
+    void badSplitsAreRefused() {
+        ConfiguredTrafficPolicy policy = new ConfiguredTrafficPolicy();
+        assertThrows(IllegalArgumentException.class, () -> policy.configure(config("m", "", "", "1.1.0", "101", ""), Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> policy.configure(config("m", "", "", "1.1.0", "12.34", ""), Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> policy.configure(config("m", "", "", "1.1.0", "ten", ""), Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> policy.configure(config("m", "", "1.1.0", "1.1.0", "5", ""), Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> policy.configure(config("m", "", "", "1.1.0", "5", "bad header!"), Map.of()));
+    }
+
     @Test
     void policyModelComesFromTheFileNameWhenNotGiven() {
         assertEquals("minilm", ConfiguredTrafficPolicy.fromFileName("file:/opt/enclave/etc/io.enclave.traffic-minilm.cfg"));
@@ -123,7 +172,32 @@ class VersionRouterTest {
     }
 
     private static ConfiguredTrafficPolicy.Config config(String model, String version) {
+        return config(model, version, "", "", "0", "");
+    }
+
+    private static ConfiguredTrafficPolicy.Config config(String model, String version, String stable, String canary,
+            String percent, String sticky) {
         return new ConfiguredTrafficPolicy.Config() {
+            @Override
+            public String version_stable() {
+                return stable;
+            }
+
+            @Override
+            public String canary_version() {
+                return canary;
+            }
+
+            @Override
+            public String canary_percent() {
+                return percent;
+            }
+
+            @Override
+            public String sticky_header() {
+                return sticky;
+            }
+
             @Override
             public Class<? extends java.lang.annotation.Annotation> annotationType() {
                 return ConfiguredTrafficPolicy.Config.class;

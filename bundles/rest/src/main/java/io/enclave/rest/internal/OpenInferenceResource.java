@@ -11,6 +11,8 @@ import javax.ws.rs.POST;
 import javax.ws.rs.Path;
 import javax.ws.rs.PathParam;
 import javax.ws.rs.Produces;
+import javax.ws.rs.core.Context;
+import javax.ws.rs.core.HttpHeaders;
 import javax.ws.rs.core.MediaType;
 import javax.ws.rs.core.Response;
 
@@ -127,21 +129,25 @@ public class OpenInferenceResource {
     @POST
     @Path("models/{model}/infer")
     @Guard(Permission.MODEL_INFER)
-    public Response infer(@PathParam("model") String model, InputStream body) throws IOException {
-        return infer(model, null, body);
+    public Response infer(@PathParam("model") String model, @Context HttpHeaders headers, InputStream body)
+            throws IOException {
+        return infer(model, null, headers, body);
     }
 
     @POST
     @Path("models/{model}/versions/{version}/infer")
     @Guard(Permission.MODEL_INFER)
-    public Response infer(@PathParam("model") String model, @PathParam("version") String version, InputStream body)
-            throws IOException {
+    public Response infer(@PathParam("model") String model, @PathParam("version") String version,
+            @Context HttpHeaders headers, InputStream body) throws IOException {
         // an unknown model is a 404 whatever the body says: check before reading it
         if (registry.versions(model).isEmpty()) {
             throw new ModelNotFoundException("unknown model '" + model + "'");
         }
         InferenceCodec.Request decoded = codec.decode(read(body));
-        InferenceResponse r = router.infer(new InferenceRequest(model, version, decoded.inputs(), decoded.outputs()));
+        // the policy's sticky header, when it has one, keeps this caller on one side of a canary split
+        String routeKey = router.stickyHeader(model).map(headers::getHeaderString).orElse(null);
+        InferenceResponse r = router.infer(new InferenceRequest(model, version, decoded.inputs(), decoded.outputs(),
+                routeKey));
         return ok(codec.response(r.model(), r.version().toString(), decoded.id(), r.outputs()));
     }
 
