@@ -316,6 +316,11 @@ public class FileUserDirectory implements UserDirectory {
     }
 
     static void writeOwnerOnly(Path target, String content) throws IOException {
+        writeOwnerOnly(target, content.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Writes to an owner-only temporary file, forces it to disk, and moves it into place. */
+    static void writeOwnerOnly(Path target, byte[] content) throws IOException {
         Files.createDirectories(target.toAbsolutePath().getParent());
         Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
@@ -324,7 +329,7 @@ public class FileUserDirectory implements UserDirectory {
         } else {
             Files.createFile(tmp);
         }
-        Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        Files.write(tmp, content);
         try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
             ch.force(true);
         }

@@ -99,11 +99,7 @@ public class Pkcs12KeyProvider implements KeyProvider {
         keys.setEntry("master-" + n, new KeyStore.SecretKeyEntry(g.generateKey()), new KeyStore.PasswordProtection(password));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         keys.store(out, password);
-        Files.createDirectories(store.toAbsolutePath().getParent());
-        Path tmp = store.resolveSibling(store.getFileName() + ".tmp");
-        FileUserDirectory.writeOwnerOnly(tmp, "");
-        Files.write(tmp, out.toByteArray());
-        Files.move(tmp, store, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        FileUserDirectory.writeOwnerOnly(store, out.toByteArray());
     }
 
     @Override
