@@ -43,6 +43,22 @@ public interface Router {
         return java.util.Optional.empty();
     }
 
+    /**
+     * @return each installed version's share of the model's unversioned requests right now, in
+     *         percent (versions that get none are present with 0), in version order
+     */
+    default java.util.Map<org.osgi.framework.Version, Double> weights(String model) {
+        return java.util.Map.of();
+    }
+
+    /**
+     * @return whether requests for the model are answered: it is installed, or it is gone for now
+     *         and its declared fallback answers for it
+     */
+    default boolean serves(String model) {
+        return models().contains(model);
+    }
+
     /** @return the names of installed models, sorted */
     List<String> models();
 }

@@ -28,7 +28,7 @@ final class ModelJson {
     static final int MAX_BYTES = 1 << 20;
     private static final Set<String> KNOWN = Set.of("name", "version", "engine", "platform", "artifact",
             "description", "inputs", "outputs", "labels", "fallback", "preprocessing", "postprocessing",
-            "batching", "device", "sample");
+            "batching", "device", "sample", "timeoutMs", "faults", "canary", "shadow", "circuitBreaker");
 
     private static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder()
@@ -106,13 +106,52 @@ final class ModelJson {
         b.preprocessing(object(root, "preprocessing"));
         b.postprocessing(object(root, "postprocessing"));
         Map<String, Object> props = new java.util.LinkedHashMap<>();
-        for (String f : List.of("description", "batching", "device", "sample")) {
+        checkServing(root, name);
+        for (String f : List.of("description", "batching", "device", "sample", "timeoutMs", "faults", "canary", "shadow",
+                "circuitBreaker")) {
             if (root.has(f)) {
                 props.put(f, MAPPER.convertValue(root.get(f), Object.class));
             }
         }
         b.properties(props);
         return b.build();
+    }
+
+    /** The serving hints are checked here, so a typo fails the install instead of being ignored. */
+    private static void checkServing(JsonNode root, String name) {
+        JsonNode fallback = root.get("fallback");
+        if (fallback != null && (!fallback.isTextual() || !ModelDescriptor.NAME.matcher(fallback.asText()).matches()
+                || fallback.asText().equals(name))) {
+            throw new IllegalArgumentException("model.json 'fallback' must name another model, not " + fallback);
+        }
+        JsonNode timeout = root.get("timeoutMs");
+        if (timeout != null && (!timeout.canConvertToLong() || timeout.asLong() < 1 || timeout.asLong() > 600_000)) {
+            throw new IllegalArgumentException("model.json 'timeoutMs' must be 1 to 600000, not " + timeout);
+        }
+        range(root, "faults", "errorRate", 0, 1);
+        range(root, "faults", "latencyMs", 0, 60_000);
+        range(root, "canary", "percent", 0, 100);
+        range(root, "shadow", "cosine", -1, 1);
+        range(root, "shadow", "relativeError", 0, 1e6);
+        for (String key : List.of("window", "minCalls", "failureRatePercent", "slowCallRatePercent", "slowCallMs", "openMs",
+                "halfOpenCalls")) {
+            range(root, "circuitBreaker", key, 1, 3_600_000);
+        }
+    }
+
+    private static void range(JsonNode root, String object, String key, double min, double max) {
+        JsonNode o = root.get(object);
+        if (o == null) {
+            return;
+        }
+        if (!o.isObject()) {
+            throw new IllegalArgumentException("model.json field '" + object + "' must be an object");
+        }
+        JsonNode v = o.get(key);
+        if (v != null && (!v.isNumber() || v.asDouble() < min || v.asDouble() > max)) {
+            throw new IllegalArgumentException("model.json '" + object + "." + key + "' must be a number from " + min
+                    + " to " + max + ", not " + v);
+        }
     }
 
     private static List<TensorSpec> tensors(JsonNode root, String field) {

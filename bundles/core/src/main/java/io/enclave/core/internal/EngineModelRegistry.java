@@ -32,6 +32,7 @@ import io.enclave.api.ModelLoadException;
 import io.enclave.api.ModelRegistry;
 import io.enclave.api.ModelState;
 import io.enclave.api.ModelVersion;
+import io.enclave.api.NamedTensor;
 
 /**
  * Puts every installed {@link ModelDescriptor} on an {@link InferenceEngine} that can run it.
@@ -150,6 +151,12 @@ public class EngineModelRegistry implements ModelRegistry {
         long start = System.nanoTime();
         try {
             LoadedModel model = engine.load(d, d.artifacts());
+            try {
+                warmUp(d, model);
+            } catch (RuntimeException e) {
+                model.close();
+                throw new ModelLoadException("warm-up on the declared sample failed: " + e.getMessage(), e);
+            }
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             if (v.ready(model, engine, millis)) {
                 LOG.info("{} ready on {} {} in {} ms", d, engine.name(), engine.device(), millis);
@@ -158,6 +165,22 @@ public class EngineModelRegistry implements ModelRegistry {
             v.failed(e.getMessage());
             audit("model.load", d, "failure", e.getMessage());
             LOG.error("{} failed to load: {}", d, e.getMessage(), e);
+        }
+    }
+
+    /**
+     * One inference on model.json's {@code "sample"} before the version may take traffic: the first
+     * real request then pays no lazy initialization, and a model that loads but cannot run fails here.
+     */
+    static void warmUp(ModelDescriptor d, LoadedModel model) {
+        List<NamedTensor> sample = Samples.inputs(d);
+        if (sample.isEmpty()) {
+            return;
+        }
+        List<NamedTensor> out = model.infer(sample);
+        if (out.size() != d.outputs().size()) {
+            throw new IllegalStateException("it produced " + out.size() + " outputs, model.json declares "
+                    + d.outputs().size());
         }
     }
 

@@ -1,11 +1,14 @@
 package io.enclave.core.internal;
 
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import io.enclave.api.InferenceEngine;
+import io.enclave.api.InferenceException;
 import io.enclave.api.LoadedModel;
 import io.enclave.api.ModelDescriptor;
 import io.enclave.api.ModelState;
@@ -29,8 +32,14 @@ final class RegisteredVersion implements ModelVersion {
     private LoadedModel loaded;
     private boolean removed;
 
+    private final double faultRate;
+    private final long faultMillis;
+
     RegisteredVersion(ModelDescriptor descriptor) {
         this.descriptor = descriptor;
+        Map<?, ?> faults = descriptor.properties().get("faults") instanceof Map<?, ?> m ? m : Map.of();
+        this.faultRate = faults.get("errorRate") instanceof Number n ? n.doubleValue() : 0;
+        this.faultMillis = faults.get("latencyMs") instanceof Number n ? n.longValue() : 0;
     }
 
     @Override
@@ -80,9 +89,28 @@ final class RegisteredVersion implements ModelVersion {
                 throw new ModelUnavailableException("model " + descriptor.name() + " version " + descriptor.version()
                         + " is " + state + (failure == null ? "" : ": " + failure));
             }
+            injectFaults();
             return loaded.infer(inputs);
         } finally {
             lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * model.json's {@code "faults"}: added latency and a share of failed calls, for game days and for
+     * proving that canary checks and fallbacks work. Never applied to the warm-up call.
+     */
+    private void injectFaults() {
+        if (faultMillis > 0) {
+            try {
+                Thread.sleep(faultMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (faultRate > 0 && ThreadLocalRandom.current().nextDouble() < faultRate) {
+            throw new InferenceException("model " + descriptor.name() + " version " + descriptor.version()
+                    + " failed: injected fault (model.json 'faults')");
         }
     }
 

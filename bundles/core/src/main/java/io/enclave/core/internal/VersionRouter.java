@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -11,19 +12,33 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 import org.osgi.framework.Version;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import io.enclave.api.EnclaveException;
+import io.enclave.api.InferenceException;
 import io.enclave.api.InferenceRequest;
 import io.enclave.api.InferenceResponse;
+import io.enclave.api.InferenceStats;
 import io.enclave.api.InvalidInputException;
 import io.enclave.api.ModelDescriptor;
 import io.enclave.api.ModelNotFoundException;
@@ -34,32 +49,60 @@ import io.enclave.api.ModelVersion;
 import io.enclave.api.NamedTensor;
 import io.enclave.api.Router;
 import io.enclave.api.TensorSpec;
-import io.enclave.api.TrafficPolicy;
+import io.enclave.api.TrafficControl;
+import io.enclave.api.TrafficRules;
+import io.enclave.api.VersionStats;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 
 /**
- * Chooses the version that answers: the one named in the request, else the policy's pinned default
- * when it is ready, else the highest ready version. Then checks the request against that version's
- * signature, so every transport rejects the same mistakes with the same words.
+ * Chooses the version that answers and runs it. The choice: the version named in the request, else
+ * the pinned version, else the canary or the stable version by the sticky key's bucket or by
+ * chance, in proportion to the canary's share. A request reads the model's rules once, so a
+ * promote or rollback is never half seen.
+ *
+ * <p>When the chosen version fails (an error, its timeout, or its circuit breaker open), a canary's
+ * request is answered by the stable version, and any other by the model's declared fallback model,
+ * flagged as such. A shadow version gets a copy of the request on a separate thread after the
+ * answer is made; only the comparison is kept. Counts and latencies per version feed
+ * {@link InferenceStats}, which the canary checks read.
  */
-@Component(service = Router.class)
-public class VersionRouter implements Router {
+@Component(service = {Router.class, InferenceStats.class})
+public class VersionRouter implements Router, InferenceStats {
+    private static final Logger LOG = LoggerFactory.getLogger(VersionRouter.class);
+    private static final int SHADOW_QUEUE = 64;
 
     private final ModelRegistry registry;
-    private final List<TrafficPolicy> policies = new CopyOnWriteArrayList<>();
+    private final TrafficControl traffic;
+    private final Map<String, VersionMeter> meters = new ConcurrentHashMap<>();
+    private final Map<ModelDescriptor, CircuitBreaker> breakers = new ConcurrentHashMap<>();
+    /** The fallback each model named when last seen: it still answers while the model is gone. */
+    private final Map<String, String> fallbackOf = new ConcurrentHashMap<>();
+    private final ThreadPoolExecutor shadows;
+    private final ExecutorService timed;
 
-    @org.osgi.service.component.annotations.Activate
-    public VersionRouter(@Reference(name = "registry") ModelRegistry registry) {
+    @Activate
+    public VersionRouter(@Reference(name = "registry") ModelRegistry registry,
+            @Reference(name = "traffic") TrafficControl traffic) {
         this.registry = registry;
+        this.traffic = traffic;
+        AtomicInteger n = new AtomicInteger();
+        this.shadows = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(SHADOW_QUEUE), r -> {
+            Thread t = new Thread(r, "enclave-shadow");
+            t.setDaemon(true);
+            return t;
+        });
+        this.timed = new ThreadPoolExecutor(0, 256, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+            Thread t = new Thread(r, "enclave-timed-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void bindPolicy(TrafficPolicy policy) {
-        policies.add(policy);
-    }
-
-    void unbindPolicy(TrafficPolicy policy) {
-        policies.remove(policy);
+    @Deactivate
+    void deactivate() {
+        shadows.shutdownNow();
+        timed.shutdownNow();
     }
 
     @Override
@@ -74,11 +117,54 @@ public class VersionRouter implements Router {
 
     @Override
     public Optional<String> stickyHeader(String model) {
-        return policy(model).flatMap(TrafficPolicy::stickyHeader);
+        return Optional.ofNullable(traffic.rules(model).stickyHeader());
     }
 
     @Override
     public ModelVersion resolve(String model, String version, String routeKey) {
+        return choose(model, version, routeKey, traffic.rules(model)).version;
+    }
+
+    @Override
+    public VersionStats stats(String model, Version version, int windowSeconds) {
+        VersionMeter m = meters.get(model + ":" + version);
+        return m == null ? VersionStats.EMPTY : m.snapshot(windowSeconds);
+    }
+
+    @Override
+    public Map<Version, Double> weights(String model) {
+        Map<Version, Double> w = new java.util.LinkedHashMap<>();
+        List<ModelVersion> all = registry.versions(model);
+        all.forEach(v -> w.put(v.descriptor().version(), 0.0));
+        if (all.isEmpty()) {
+            return w;
+        }
+        TrafficRules rules = traffic.rules(model);
+        if (rules.pinned() != null && ready(model, rules.pinned()) != null) {
+            w.put(rules.pinned(), 100.0);
+            return w;
+        }
+        ModelVersion canary = rules.canary() == null ? null : ready(model, rules.canary());
+        ModelVersion stable = stable(all, rules);
+        if (canary != null && stable != null) {
+            w.put(rules.canary(), rules.canaryPercent());
+            w.put(stable.descriptor().version(), 100 - rules.canaryPercent());
+        } else if (stable != null || canary != null) {
+            w.put((stable != null ? stable : canary).descriptor().version(), 100.0);
+        }
+        return w;
+    }
+
+    @Override
+    public boolean serves(String model) {
+        return !registry.versions(model).isEmpty() || fallbackOf.containsKey(model);
+    }
+
+    /** The version that answers, and who answers instead when it is a canary that fails. */
+    private record Choice(ModelVersion version, ModelVersion instead) {
+    }
+
+    private Choice choose(String model, String version, String routeKey, TrafficRules rules) {
         List<ModelVersion> all = registry.versions(model);
         if (all.isEmpty()) {
             throw new ModelNotFoundException("unknown model '" + model + "'");
@@ -90,41 +176,43 @@ public class VersionRouter implements Router {
             } catch (IllegalArgumentException e) {
                 throw new ModelNotFoundException("model '" + model + "' has no version '" + version + "'");
             }
-            return registry.find(model, wanted).orElseThrow(() -> new ModelNotFoundException(
-                    "model '" + model + "' has no version '" + version + "' (installed: " + list(all) + ")"));
+            return new Choice(registry.find(model, wanted).orElseThrow(() -> new ModelNotFoundException(
+                    "model '" + model + "' has no version '" + version + "' (installed: " + list(all) + ")")), null);
         }
-        Optional<TrafficPolicy> policy = policy(model);
-        Optional<Version> pinned = policy.flatMap(TrafficPolicy::defaultVersion);
-        if (pinned.isPresent()) {
-            ModelVersion v = ready(model, pinned.get());
+        if (rules.pinned() != null) {
+            ModelVersion v = ready(model, rules.pinned());
             if (v != null) {
-                return v;
+                return new Choice(v, null);
             }
         }
-        Optional<Version> canaryVersion = policy.flatMap(TrafficPolicy::canaryVersion);
-        ModelVersion canary = canaryVersion.map(v -> ready(model, v)).orElse(null);
-        ModelVersion stable = policy.flatMap(TrafficPolicy::stableVersion).map(v -> ready(model, v)).orElse(null);
-        if (stable == null) {
-            for (int i = all.size() - 1; i >= 0 && stable == null; i--) {
-                ModelVersion v = all.get(i);
-                if (v.state() == ModelState.READY && !canaryVersion.equals(Optional.of(v.descriptor().version()))) {
-                    stable = v;
-                }
-            }
-        }
+        ModelVersion canary = rules.canary() == null ? null : ready(model, rules.canary());
+        ModelVersion stable = stable(all, rules);
         if (canary != null && stable != null) {
             int bucket = routeKey != null ? bucket(model, routeKey) : ThreadLocalRandom.current().nextInt(1000);
-            return bucket < Math.round(policy.get().canaryPercent() * 10) ? canary : stable;
+            return bucket < Math.round(rules.canaryPercent() * 10) ? new Choice(canary, stable) : new Choice(stable, null);
         }
         if (stable != null) {
-            return stable;
+            return new Choice(stable, null);
         }
         if (canary != null) {
-            return canary;
+            return new Choice(canary, null);
         }
         throw new ModelUnavailableException("model '" + model + "' has no ready version (" + all.stream()
                 .map(v -> v.descriptor().version() + " " + v.state() + (v.failure() == null ? "" : ": " + v.failure()))
                 .collect(Collectors.joining("; ")) + ")");
+    }
+
+    /** The recorded stable version when READY, else the highest READY one not in the canary's place. */
+    private ModelVersion stable(List<ModelVersion> all, TrafficRules rules) {
+        ModelVersion stable = rules.stable() == null ? null : ready(rules.model(), rules.stable());
+        for (int i = all.size() - 1; i >= 0 && stable == null; i--) {
+            ModelVersion v = all.get(i);
+            Version ver = v.descriptor().version();
+            if (v.state() == ModelState.READY && !ver.equals(rules.canary()) && !ver.equals(rules.rolledBack())) {
+                stable = v;
+            }
+        }
+        return stable;
     }
 
     private ModelVersion ready(String model, Version version) {
@@ -141,22 +229,201 @@ public class VersionRouter implements Router {
         }
     }
 
-    private Optional<TrafficPolicy> policy(String model) {
-        for (TrafficPolicy p : policies) {
-            if (model.equals(p.model())) {
-                return Optional.of(p);
-            }
-        }
-        return Optional.empty();
-    }
-
     @Override
     public InferenceResponse infer(InferenceRequest request) {
-        ModelVersion version = resolve(request.model(), request.version(), request.routeKey());
-        ModelDescriptor d = version.descriptor();
+        TrafficRules rules = traffic.rules(request.model());
+        Choice choice;
+        try {
+            choice = choose(request.model(), request.version(), request.routeKey(), rules);
+        } catch (ModelNotFoundException | ModelUnavailableException gone) {
+            String fallback = request.version() == null ? fallbackOf.get(request.model()) : null;
+            if (fallback == null) {
+                throw gone;
+            }
+            return viaFallback(request, fallback, gone, null);
+        }
+        ModelDescriptor d = choice.version.descriptor();
+        if (d.fallback() != null) {
+            fallbackOf.put(d.name(), d.fallback());
+        } else {
+            fallbackOf.remove(d.name());
+        }
         check(d, request);
-        List<NamedTensor> outputs = version.infer(order(d, request.inputs()));
-        return new InferenceResponse(d.name(), d.version(), select(d, outputs, request.requestedOutputs()));
+        List<NamedTensor> inputs = order(d, request.inputs());
+        ModelVersion answered = choice.version;
+        List<NamedTensor> outputs;
+        try {
+            outputs = call(choice.version, inputs);
+        } catch (InvalidInputException e) {
+            throw e;
+        } catch (EnclaveException failed) {
+            if (choice.instead != null) {
+                answered = choice.instead;
+                try {
+                    outputs = call(answered, order(answered.descriptor(), request.inputs()));
+                } catch (InvalidInputException e) {
+                    throw e;
+                } catch (EnclaveException alsoFailed) {
+                    if (d.fallback() == null) {
+                        throw alsoFailed;
+                    }
+                    return viaFallback(request, d.fallback(), alsoFailed, meter(d));
+                }
+            } else if (d.fallback() != null) {
+                return viaFallback(request, d.fallback(), failed, meter(d));
+            } else {
+                throw failed;
+            }
+        }
+        ModelDescriptor ad = answered.descriptor();
+        shadow(rules, ad, inputs, outputs);
+        return new InferenceResponse(ad.name(), ad.version(), select(outputs, request.requestedOutputs()));
+    }
+
+    private InferenceResponse viaFallback(InferenceRequest request, String fallback, EnclaveException cause,
+            VersionMeter primary) {
+        ModelVersion v;
+        try {
+            v = choose(fallback, null, null, traffic.rules(fallback)).version;
+            check(v.descriptor(), request);
+        } catch (EnclaveException e) {
+            throw new ModelUnavailableException("model '" + request.model() + "' failed (" + cause.getMessage()
+                    + ") and its fallback '" + fallback + "' cannot answer: " + e.getMessage(), cause);
+        }
+        List<NamedTensor> outputs;
+        try {
+            outputs = call(v, order(v.descriptor(), request.inputs()));
+        } catch (EnclaveException e) {
+            throw new ModelUnavailableException("model '" + request.model() + "' failed (" + cause.getMessage()
+                    + ") and so did its fallback '" + fallback + "': " + e.getMessage(), cause);
+        }
+        if (primary != null) {
+            primary.fallback();
+        }
+        return new InferenceResponse(v.descriptor().name(), v.descriptor().version(),
+                select(outputs, request.requestedOutputs()), true);
+    }
+
+    /** Runs one version through its circuit breaker and timeout, and records how it went. */
+    private List<NamedTensor> call(ModelVersion v, List<NamedTensor> inputs) {
+        ModelDescriptor d = v.descriptor();
+        VersionMeter meter = meter(d);
+        CircuitBreaker breaker = breaker(d);
+        if (!breaker.tryAcquirePermission()) {
+            meter.record(0, true);
+            throw new ModelUnavailableException("model '" + d.name() + "' version " + d.version()
+                    + " is failing: its circuit breaker is open");
+        }
+        long start = System.nanoTime();
+        try {
+            List<NamedTensor> out = timeoutMillis(d) > 0 ? timed(v, inputs, timeoutMillis(d)) : v.infer(inputs);
+            long took = System.nanoTime() - start;
+            breaker.onSuccess(took, TimeUnit.NANOSECONDS);
+            meter.record(took, false);
+            return out;
+        } catch (InvalidInputException e) {
+            breaker.releasePermission();
+            throw e;
+        } catch (RuntimeException e) {
+            long took = System.nanoTime() - start;
+            breaker.onError(took, TimeUnit.NANOSECONDS, e);
+            meter.record(took, true);
+            throw e instanceof EnclaveException ee ? ee
+                    : new InferenceException("model '" + d.name() + "' version " + d.version() + " failed: " + e, e);
+        }
+    }
+
+    private List<NamedTensor> timed(ModelVersion v, List<NamedTensor> inputs, long millis) {
+        Future<List<NamedTensor>> f;
+        try {
+            f = timed.submit(() -> v.infer(inputs));
+        } catch (RejectedExecutionException busy) {
+            return v.infer(inputs);
+        }
+        try {
+            return f.get(millis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(true);
+            throw new InferenceException("model '" + v.descriptor().name() + "' version " + v.descriptor().version()
+                    + " timed out after " + millis + " ms");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new InferenceException("model '" + v.descriptor().name() + "' failed: " + c, c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ModelUnavailableException("interrupted while waiting for model '" + v.descriptor().name() + "'");
+        }
+    }
+
+    static long timeoutMillis(ModelDescriptor d) {
+        return d.properties().get("timeoutMs") instanceof Number n ? n.longValue() : 0;
+    }
+
+    private VersionMeter meter(ModelDescriptor d) {
+        return meters.computeIfAbsent(d.id(), k -> new VersionMeter());
+    }
+
+    private CircuitBreaker breaker(ModelDescriptor d) {
+        CircuitBreaker b = breakers.get(d);
+        if (b == null) {
+            breakers.keySet().removeIf(old -> old.id().equals(d.id()) && old != d);
+            b = breakers.computeIfAbsent(d, VersionRouter::newBreaker);
+        }
+        return b;
+    }
+
+    /**
+     * Opens at half the last 20 calls failing (or, with a timeout, 80 % running past it), stays open
+     * 5 s, then lets 3 calls test the version: model.json's {@code "circuitBreaker"} may change these.
+     */
+    static CircuitBreaker newBreaker(ModelDescriptor d) {
+        Map<?, ?> c = d.properties().get("circuitBreaker") instanceof Map<?, ?> m ? m : Map.of();
+        long timeout = timeoutMillis(d);
+        CircuitBreakerConfig config = CircuitBreakerConfig.custom()
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(number(c, "window", 20).intValue())
+                .minimumNumberOfCalls(number(c, "minCalls", 10).intValue())
+                .failureRateThreshold(number(c, "failureRatePercent", 50).floatValue())
+                .slowCallRateThreshold(number(c, "slowCallRatePercent", timeout > 0 ? 80 : 100).floatValue())
+                .slowCallDurationThreshold(Duration.ofMillis(number(c, "slowCallMs", timeout > 0 ? timeout : 60_000).longValue()))
+                .waitDurationInOpenState(Duration.ofMillis(number(c, "openMs", 5_000).longValue()))
+                .permittedNumberOfCallsInHalfOpenState(number(c, "halfOpenCalls", 3).intValue())
+                .automaticTransitionFromOpenToHalfOpenEnabled(false)
+                .build();
+        return CircuitBreaker.of(d.id(), config);
+    }
+
+    private static Number number(Map<?, ?> m, String key, Number otherwise) {
+        return m.get(key) instanceof Number n ? n : otherwise;
+    }
+
+    /** A copy for the shadow, after the answer is made; a full queue drops the copy, never waits. */
+    private void shadow(TrafficRules rules, ModelDescriptor answered, List<NamedTensor> inputs, List<NamedTensor> answer) {
+        Version sv = rules.shadow();
+        if (sv == null || sv.equals(answered.version())) {
+            return;
+        }
+        ModelVersion shadow = ready(answered.name(), sv);
+        if (shadow == null) {
+            return;
+        }
+        VersionMeter meter = meter(shadow.descriptor());
+        try {
+            shadows.execute(() -> {
+                try {
+                    List<NamedTensor> got = shadow.infer(order(shadow.descriptor(), inputs));
+                    meter.shadow(Agreement.of(shadow.descriptor()).agree(answer, got));
+                } catch (RuntimeException e) {
+                    meter.shadow(false);
+                    LOG.debug("shadow {} failed: {}", shadow.descriptor(), e.getMessage());
+                }
+            });
+        } catch (RejectedExecutionException full) {
+            meter.shadowDropped();
+        }
     }
 
     /** Every declared input exactly once, with its declared type and a shape that fits. */
@@ -215,7 +482,7 @@ public class VersionRouter implements Router {
         return ordered;
     }
 
-    private static List<NamedTensor> select(ModelDescriptor d, List<NamedTensor> outputs, List<String> requested) {
+    private static List<NamedTensor> select(List<NamedTensor> outputs, List<String> requested) {
         if (requested == null) {
             return outputs;
         }

@@ -46,6 +46,22 @@ class EngineModelRegistryTest {
     }
 
     @Test
+    void aVersionIsWarmedOnItsSampleBeforeItIsReadyAndFailsWhenTheSampleCannotRun() throws Exception {
+        registry.bindEngine(engine);
+        registry.bindDescriptor(Fakes.model("w", "1.0.0", java.util.Map.of("sample", java.util.Map.of("x",
+                java.util.List.of(java.util.List.of(1, 2)))), null));
+        registry.bindDescriptor(Fakes.model("w", "2.0.0", java.util.Map.of("sample", java.util.Map.of("x",
+                java.util.List.of(java.util.List.of(1, 2, 3)))), null));
+        await(() -> registry.versions("w").stream().noneMatch(v -> v.state() == io.enclave.api.ModelState.LOADING));
+        assertEquals(io.enclave.api.ModelState.READY, registry.versions("w").get(0).state());
+        io.enclave.api.ModelVersion bad = registry.versions("w").get(1);
+        assertEquals(io.enclave.api.ModelState.FAILED, bad.state());
+        assertTrue(bad.failure().startsWith("warm-up on the declared sample failed: sample 'x' has shape [1, 3]"),
+                bad.failure());
+        assertEquals(1, engine.closed.get(), "the model that failed its warm-up is freed");
+    }
+
+    @Test
     void aModelWaitsForItsEngineThenBecomesReady() throws Exception {
         registry.bindDescriptor(Fakes.model("m", "1.0.0"));
         await(() -> registry.versions("m").get(0).failure() != null);

@@ -40,8 +40,13 @@ final class Fakes {
     };
 
     static ModelDescriptor model(String name, String version) {
+        return model(name, version, java.util.Map.of(), null);
+    }
+
+    /** @param properties model.json's serving hints (faults, sample, timeoutMs, ...) */
+    static ModelDescriptor model(String name, String version, java.util.Map<String, Object> properties, String fallback) {
         return ModelDescriptor.builder().name(name).version(Version.parseVersion(version)).engine("fake")
-                .artifact("model.bin").artifacts(NOWHERE)
+                .artifact("model.bin").artifacts(NOWHERE).properties(properties).fallback(fallback)
                 .input(new TensorSpec("x", DataType.FP32, new long[] {-1, 2}))
                 .output(new TensorSpec("y", DataType.FP32, new long[] {-1, 2}))
                 .output(new TensorSpec("z", DataType.FP32, new long[] {-1, 1}))

@@ -2,9 +2,12 @@ package io.enclave.core.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 
@@ -12,7 +15,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import org.osgi.framework.Version;
+
+import io.enclave.api.ConflictException;
 import io.enclave.api.DataType;
+import io.enclave.api.ModelDescriptor;
+import io.enclave.api.Slo;
+import io.enclave.api.TrafficRules;
+import io.enclave.api.VersionStats;
 import io.enclave.api.InferenceRequest;
 import io.enclave.api.InferenceResponse;
 import io.enclave.api.InvalidInputException;
@@ -23,7 +33,8 @@ import io.enclave.api.NamedTensor;
 class VersionRouterTest {
     private final EngineModelRegistry registry = new EngineModelRegistry();
     private final Fakes.Engine engine = new Fakes.Engine();
-    private final VersionRouter router = new VersionRouter(registry);
+    private final TrafficManager traffic = new TrafficManager(null, null, registry);
+    private final VersionRouter router = new VersionRouter(registry, traffic);
 
     private static final NamedTensor X = new NamedTensor("x", DataType.FP32, new long[] {2, 2}, new float[] {1, 2, 3, 4});
 
@@ -33,10 +44,13 @@ class VersionRouterTest {
         registry.bindDescriptor(Fakes.model("m", "1.0.0"));
         registry.bindDescriptor(Fakes.model("m", "1.1.0"));
         EngineModelRegistryTest.await(registry::allReady);
+        traffic.activate();
     }
 
     @AfterEach
     void stop() {
+        traffic.deactivate();
+        router.deactivate();
         registry.deactivate();
     }
 
@@ -47,12 +61,8 @@ class VersionRouterTest {
     @Test
     void noVersionGoesToTheHighestUnlessAPolicyPinsOne() {
         assertEquals("1.1.0", infer(null, List.of(X), null).version().toString());
-        ConfiguredTrafficPolicy policy = new ConfiguredTrafficPolicy();
-        policy.configure(config("m", "1.0.0"), Map.of());
-        router.bindPolicy(policy);
+        traffic.pin("m", v("1.0.0"));
         assertEquals("1.0.0", infer(null, List.of(X), null).version().toString());
-        policy.configure(config("m", "3.0.0"), Map.of());
-        assertEquals("1.1.0", infer(null, List.of(X), null).version().toString(), "a pin to a missing version is ignored");
         assertEquals("1.0.0", infer("1.0", List.of(X), null).version().toString(), "1.0 names 1.0.0");
     }
 
@@ -99,7 +109,7 @@ class VersionRouterTest {
             other.bindDescriptor(Fakes.model("m", "1.0.0"));
             EngineModelRegistryTest.await(() -> other.versions("m").get(0).failure() != null);
             ModelUnavailableException e = assertThrows(ModelUnavailableException.class,
-                    () -> new VersionRouter(other).resolve("m", null));
+                    () -> new VersionRouter(other, new TrafficManager(null, null, other)).resolve("m", null));
             assertTrue(e.getMessage().contains("1.0.0 FAILED: bad graph"), e.getMessage());
         } finally {
             other.deactivate();
@@ -118,9 +128,7 @@ class VersionRouterTest {
 
     @Test
     void aCanaryTakesItsShareAndAStickyKeyAlwaysLandsOnTheSameSide() {
-        ConfiguredTrafficPolicy policy = new ConfiguredTrafficPolicy();
-        policy.configure(config("m", "", "1.0.0", "1.1.0", "30", "Enclave-Route-Key"), Map.of());
-        router.bindPolicy(policy);
+        traffic.set(rules().stable(v("1.0.0")).canary(v("1.1.0"), 30).stickyHeader("Enclave-Route-Key").build());
         assertEquals(java.util.Optional.of("Enclave-Route-Key"), router.stickyHeader("m"));
         int random = canaryShare(4000, i -> null);
         assertTrue(random > 1000 && random < 1400, "30% of 4000 requests, got " + random);
@@ -134,84 +142,179 @@ class VersionRouterTest {
         }
         assertEquals("1.0.0", router.resolve("m", "1.0.0", "anyone").descriptor().version().toString(), "the URL wins");
 
-        policy.configure(config("m", "", "1.0.0", "1.1.0", "0", ""), Map.of());
+        traffic.canary("m", v("1.1.0"), 0);
         assertEquals(0, canaryShare(500, i -> null), "a canary at 0 % takes nothing, even as the highest version");
-        policy.configure(config("m", "", "1.0.0", "1.1.0", "100", ""), Map.of());
+        traffic.canary("m", v("1.1.0"), 100);
         assertEquals(500, canaryShare(500, i -> null));
-        policy.configure(config("m", "1.0.0", "1.0.0", "1.1.0", "100", ""), Map.of());
+        traffic.pin("m", v("1.0.0"));
         assertEquals(0, canaryShare(500, i -> null), "a pin overrides the split");
-        policy.configure(config("m", "", "", "1.1.0", "12.5", ""), Map.of());
+        traffic.pin("m", null);
+        traffic.canary("m", v("1.1.0"), 12.5);
         int tenths = canaryShare(4000, i -> null);
         assertTrue(tenths > 350 && tenths < 650, "12.5% of 4000, got " + tenths);
     }
 
     @Test
-    void badSplitsAreRefused() {
-        ConfiguredTrafficPolicy policy = new ConfiguredTrafficPolicy();
-        assertThrows(IllegalArgumentException.class, () -> policy.configure(config("m", "", "", "1.1.0", "101", ""), Map.of()));
-        assertThrows(IllegalArgumentException.class, () -> policy.configure(config("m", "", "", "1.1.0", "12.34", ""), Map.of()));
-        assertThrows(IllegalArgumentException.class, () -> policy.configure(config("m", "", "", "1.1.0", "ten", ""), Map.of()));
-        assertThrows(IllegalArgumentException.class, () -> policy.configure(config("m", "", "1.1.0", "1.1.0", "5", ""), Map.of()));
-        assertThrows(IllegalArgumentException.class, () -> policy.configure(config("m", "", "", "1.1.0", "5", "bad header!"), Map.of()));
+    void promoteMakesTheCanaryStableAndRollbackReturns() {
+        traffic.canary("m", v("1.1.0"), 10);
+        assertEquals(v("1.0.0"), traffic.rules("m").stable(), "the version serving so far is recorded as stable");
+        TrafficRules promoted = traffic.promote("m");
+        assertEquals(v("1.1.0"), promoted.stable());
+        assertEquals(v("1.0.0"), promoted.previous());
+        assertNull(promoted.canary());
+        assertEquals(0, 500 - canaryShare(500, i -> null));
+        TrafficRules back = traffic.rollback("m", "bad quality");
+        assertEquals(v("1.0.0"), back.stable());
+        assertEquals(v("1.1.0"), back.rolledBack());
+        assertEquals("bad quality", back.rolledBackReason());
+        assertEquals(0, canaryShare(500, i -> null));
+
+        traffic.canary("m", v("1.1.0"), 50);
+        assertNull(traffic.rules("m").rolledBack(), "a new canary share clears the mark");
+        TrafficRules rolled = traffic.rollback("m", null);
+        assertNull(rolled.canary());
+        assertEquals(v("1.1.0"), rolled.rolledBack());
+        assertEquals(0, canaryShare(500, i -> null));
     }
 
     @Test
-    void policyModelComesFromTheFileNameWhenNotGiven() {
-        assertEquals("minilm", ConfiguredTrafficPolicy.fromFileName("file:/opt/enclave/etc/io.enclave.traffic-minilm.cfg"));
-        ConfiguredTrafficPolicy policy = new ConfiguredTrafficPolicy();
-        policy.configure(config("", ""), Map.of("felix.fileinstall.filename", "file:/x/etc/io.enclave.traffic-bert.cfg"));
-        assertEquals("bert", policy.model());
-        assertTrue(policy.defaultVersion().isEmpty());
-        assertThrows(IllegalArgumentException.class, () -> policy.configure(config("m", "not a version"), Map.of()));
-        assertThrows(IllegalArgumentException.class, () -> policy.configure(config("../etc", ""), Map.of()));
+    void badChangesAreRefusedAndChangeNothing() {
+        traffic.canary("m", v("1.1.0"), 10);
+        TrafficRules before = traffic.rules("m");
+        assertThrows(InvalidInputException.class, () -> traffic.canary("m", v("1.1.0"), 101));
+        assertThrows(InvalidInputException.class, () -> traffic.canary("m", v("1.1.0"), 12.34));
+        assertThrows(InvalidInputException.class, () -> traffic.canary("m", v("1.0.0"), 5), "the stable version");
+        assertThrows(ModelNotFoundException.class, () -> traffic.canary("m", v("9.0.0"), 5));
+        assertThrows(ModelNotFoundException.class, () -> traffic.canary("nope", v("1.0.0"), 5));
+        assertThrows(ModelNotFoundException.class, () -> traffic.pin("m", v("9.0.0")));
+        assertThrows(InvalidInputException.class, () -> rules().stickyHeader("bad header!").build());
+        assertEquals(before, traffic.rules("m"));
+        traffic.rollback("m", null);
+        ConflictException none = assertThrows(ConflictException.class, () -> traffic.promote("m"));
+        assertEquals("model 'm' has no canary to promote", none.getMessage());
+    }
+
+    @Test
+    void rulesFromConfigurationAndTheirStaleEchoes() {
+        assertEquals("minilm", TrafficRulesCodec.fromFileName("file:/opt/enclave/etc/io.enclave.traffic-minilm.cfg"));
+        assertEquals("bert", TrafficRulesCodec.read("io.enclave.traffic~bert", Map.of()).model());
+        assertThrows(InvalidInputException.class, () -> TrafficRulesCodec.read(null, Map.of("model", "../etc")));
+        assertThrows(InvalidInputException.class,
+                () -> TrafficRulesCodec.read(null, Map.of("model", "m", "version.default", "not a version")));
+        assertThrows(InvalidInputException.class,
+                () -> TrafficRulesCodec.read(null, Map.of("model", "m", "canary.version", "1.1.0", "canary.percent", "ten")));
+
+        traffic.updated("io.enclave.traffic~m", dict("model", "m", "version.default", "1.0.0", "revision", "5"));
+        assertEquals("1.0.0", infer(null, List.of(X), null).version().toString(), "a pin from a file");
+        traffic.updated("io.enclave.traffic~m", dict("model", "m", "version.default", "3.0.0", "revision", "5"));
+        assertEquals("1.1.0", infer(null, List.of(X), null).version().toString(), "a pin to a missing version is ignored");
+        traffic.pin("m", v("1.0.0"));
+        traffic.updated("io.enclave.traffic~m", dict("model", "m", "revision", "5"));
+        assertEquals(v("1.0.0"), traffic.rules("m").pinned(), "an older write delivered late changes nothing");
+        traffic.updated("io.enclave.traffic~m", dict("model", "m", "canary.percent", "150"));
+        assertEquals(v("1.0.0"), traffic.rules("m").pinned(), "a broken file changes nothing");
+        Hashtable<String, Object> written = TrafficRulesCodec.write(traffic.rules("m"));
+        assertEquals(traffic.rules("m"), TrafficRulesCodec.read(null, written), "what is written reads back the same");
+        traffic.deleted("io.enclave.traffic~m");
+        assertNull(traffic.rules("m").pinned());
+    }
+
+    @Test
+    void aNewVersionArrivesWithoutTraffic() throws Exception {
+        registry.bindDescriptor(Fakes.model("n", "1.0.0"));
+        traffic.bindDescriptor(Fakes.model("n", "1.0.0"));
+        ModelDescriptor next = Fakes.model("n", "2.0.0");
+        registry.bindDescriptor(next);
+        traffic.bindDescriptor(next);
+        EngineModelRegistryTest.await(registry::allReady);
+        assertEquals(v("1.0.0"), traffic.rules("n").stable());
+        for (int i = 0; i < 100; i++) {
+            assertEquals("1.0.0", router.resolve("n", null).descriptor().version().toString());
+        }
+        ModelDescriptor third = Fakes.model("n", "3.0.0", Map.of("canary", Map.of("percent", 20)), null);
+        registry.bindDescriptor(third);
+        traffic.bindDescriptor(third);
+        assertEquals(v("3.0.0"), traffic.rules("n").canary(), "model.json asked for a first share");
+        assertEquals(20.0, traffic.rules("n").canaryPercent());
+    }
+
+    @Test
+    void aFailingCanaryIsAnsweredByTheStableVersionAndRolledBackByItsLimits() throws Exception {
+        ModelDescriptor bad = Fakes.model("m", "1.2.0", Map.of("faults", Map.of("errorRate", 0.5)), null);
+        registry.bindDescriptor(bad);
+        EngineModelRegistryTest.await(registry::allReady);
+        traffic.bindStats(router);
+        traffic.set(rules().stable(v("1.1.0")).canary(v("1.2.0"), 50)
+                .slo(new Slo(0.1, Double.NaN, Double.NaN, 20, 60, false)).build());
+        for (int i = 0; i < 200; i++) {
+            assertEquals("1.1.0", infer(null, List.of(X), null).version().toString().replace("1.2.0", "1.1.0"));
+        }
+        VersionStats canary = router.stats("m", v("1.2.0"));
+        assertTrue(canary.errors() > 10, "the canary failed some: " + canary);
+        assertTrue(canary.windowErrorRate() > 0.1, canary.toString());
+        traffic.checkCanaries();
+        TrafficRules after = traffic.rules("m");
+        assertNull(after.canary(), "rolled back");
+        assertEquals(v("1.2.0"), after.rolledBack());
+        assertTrue(after.rolledBackReason().startsWith("automatic: error rate"), after.rolledBackReason());
+        assertEquals(0, java.util.stream.IntStream.range(0, 200)
+                .filter(i -> infer(null, List.of(X), null).version().toString().equals("1.2.0")).count());
+    }
+
+    @Test
+    void theFallbackAnswersWhenTheModelFailsOrIsGoneAndSaysSo() throws Exception {
+        ModelDescriptor primary = Fakes.model("p", "1.0.0", Map.of("faults", Map.of("errorRate", 1.0)), "m");
+        registry.bindDescriptor(primary);
+        EngineModelRegistryTest.await(registry::allReady);
+        for (int i = 0; i < 40; i++) {
+            InferenceResponse r = router.infer(new InferenceRequest("p", null, List.of(X), null));
+            assertTrue(r.fallback());
+            assertEquals("m", r.model());
+            assertArrayEquals(new float[] {2, 4, 6, 8}, r.outputs().get(0).floats());
+        }
+        assertEquals(40, router.stats("p", v("1.0.0")).fallbacks());
+        assertTrue(router.stats("p", v("1.0.0")).requests() == 40);
+        registry.unbindDescriptor(primary);
+        InferenceResponse gone = router.infer(new InferenceRequest("p", null, List.of(X), null));
+        assertTrue(gone.fallback(), "a stopped model is still answered by its fallback");
+        assertFalse(infer(null, List.of(X), null).fallback());
+    }
+
+    @Test
+    void aShadowGetsACopyAndItsAgreementIsCounted() throws Exception {
+        traffic.set(rules().stable(v("1.1.0")).shadow(v("1.0.0")).build());
+        for (int i = 0; i < 30; i++) {
+            assertEquals("1.1.0", infer(null, List.of(X), null).version().toString());
+            Thread.sleep(2);
+        }
+        EngineModelRegistryTest.await(() -> {
+            VersionStats s = router.stats("m", v("1.0.0"));
+            return s.shadowCompared() + s.shadowDropped() == 30;
+        });
+        VersionStats s = router.stats("m", v("1.0.0"));
+        assertTrue(s.shadowCompared() > 0);
+        assertEquals(s.shadowCompared(), s.shadowAgreed(), "the same computation agrees");
+        assertEquals(0, s.requests(), "shadow copies are not requests");
+    }
+
+    private static Version v(String s) {
+        return Version.parseVersion(s);
+    }
+
+    private TrafficRules.Builder rules() {
+        return TrafficRules.none("m").toBuilder();
+    }
+
+    private static Hashtable<String, Object> dict(String... kv) {
+        Hashtable<String, Object> d = new Hashtable<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            d.put(kv[i], kv[i + 1]);
+        }
+        return d;
     }
 
     private static void assertMessage(String fragment, org.junit.jupiter.api.function.Executable call) {
         InvalidInputException e = assertThrows(InvalidInputException.class, call);
         assertTrue(e.getMessage().contains(fragment), e.getMessage());
-    }
-
-    private static ConfiguredTrafficPolicy.Config config(String model, String version) {
-        return config(model, version, "", "", "0", "");
-    }
-
-    private static ConfiguredTrafficPolicy.Config config(String model, String version, String stable, String canary,
-            String percent, String sticky) {
-        return new ConfiguredTrafficPolicy.Config() {
-            @Override
-            public String version_stable() {
-                return stable;
-            }
-
-            @Override
-            public String canary_version() {
-                return canary;
-            }
-
-            @Override
-            public String canary_percent() {
-                return percent;
-            }
-
-            @Override
-            public String sticky_header() {
-                return sticky;
-            }
-
-            @Override
-            public Class<? extends java.lang.annotation.Annotation> annotationType() {
-                return ConfiguredTrafficPolicy.Config.class;
-            }
-
-            @Override
-            public String model() {
-                return model;
-            }
-
-            @Override
-            public String version_default() {
-                return version;
-            }
-        };
     }
 }

@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 
 import io.enclave.api.AccessDeniedException;
 import io.enclave.api.AuthenticationException;
+import io.enclave.api.ConflictException;
 import io.enclave.api.InferenceException;
 import io.enclave.api.InvalidInputException;
 import io.enclave.api.ModelNotFoundException;
@@ -49,6 +50,8 @@ final class ErrorMapper implements ExceptionMapper<Throwable> {
             status = 400;
         } else if (e instanceof ModelNotFoundException) {
             status = 404;
+        } else if (e instanceof ConflictException) {
+            status = 409;
         } else if (e instanceof ModelUnavailableException) {
             status = 503;
         } else if (e instanceof InferenceException) {

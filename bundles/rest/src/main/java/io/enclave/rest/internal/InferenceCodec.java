@@ -310,12 +310,22 @@ final class InferenceCodec {
     // ---- responses ----
 
     byte[] response(String modelName, String modelVersion, String id, List<NamedTensor> outputs) {
+        return response(modelName, modelVersion, id, outputs, false);
+    }
+
+    /** @param fallback the model asked for failed and {@code modelName} is its fallback: said in parameters */
+    byte[] response(String modelName, String modelVersion, String id, List<NamedTensor> outputs, boolean fallback) {
         return write(g -> {
             g.writeStartObject();
             g.writeStringField("model_name", modelName);
             g.writeStringField("model_version", modelVersion);
             if (id != null) {
                 g.writeStringField("id", id);
+            }
+            if (fallback) {
+                g.writeObjectFieldStart("parameters");
+                g.writeBooleanField("enclave_fallback", true);
+                g.writeEndObject();
             }
             g.writeArrayFieldStart("outputs");
             for (NamedTensor t : outputs) {
@@ -426,7 +436,7 @@ final class InferenceCodec {
         }
     }
 
-    byte[] object(Map<String, Object> fields) {
+    byte[] object(Map<String, ?> fields) {
         return bytes(mapper.valueToTree(fields));
     }
 

@@ -140,7 +140,7 @@ public class OpenInferenceResource {
     public Response infer(@PathParam("model") String model, @PathParam("version") String version,
             @Context HttpHeaders headers, InputStream body) throws IOException {
         // an unknown model is a 404 whatever the body says: check before reading it
-        if (registry.versions(model).isEmpty()) {
+        if (!router.serves(model)) {
             throw new ModelNotFoundException("unknown model '" + model + "'");
         }
         InferenceCodec.Request decoded = codec.decode(read(body));
@@ -148,7 +148,7 @@ public class OpenInferenceResource {
         String routeKey = router.stickyHeader(model).map(headers::getHeaderString).orElse(null);
         InferenceResponse r = router.infer(new InferenceRequest(model, version, decoded.inputs(), decoded.outputs(),
                 routeKey));
-        return ok(codec.response(r.model(), r.version().toString(), decoded.id(), r.outputs()));
+        return ok(codec.response(r.model(), r.version().toString(), decoded.id(), r.outputs(), r.fallback()));
     }
 
     private byte[] read(InputStream body) throws IOException {

@@ -20,6 +20,8 @@ import org.slf4j.LoggerFactory;
 
 import io.enclave.api.ApiKeys;
 import io.enclave.api.AuditLog;
+import io.enclave.api.InferenceStats;
+import io.enclave.api.TrafficControl;
 import io.enclave.api.ModelRegistry;
 import io.enclave.api.Router;
 import io.enclave.api.SecurityService;
@@ -49,6 +51,10 @@ public class RestServer {
     private AuditLog audit;
     @Reference
     private ApiKeys apiKeys;
+    @Reference
+    private TrafficControl traffic;
+    @Reference
+    private InferenceStats stats;
     private Server server;
     private Server management;
 
@@ -75,7 +81,10 @@ public class RestServer {
             JAXRSServerFactoryBean manage = new JAXRSServerFactoryBean();
             manage.setBus(bus);
             manage.setAddress("/enclave/v1");
-            manage.setResourceClasses(AuditResource.class, ApiKeyResource.class);
+            manage.setResourceClasses(AuditResource.class, ApiKeyResource.class, ModelResource.class, OpenApiResource.class);
+            manage.setResourceProvider(ModelResource.class, new SingletonResourceProvider(
+                    new ModelResource(registry, router, traffic, stats, codec)));
+            manage.setResourceProvider(OpenApiResource.class, new SingletonResourceProvider(new OpenApiResource()));
             manage.setResourceProvider(AuditResource.class, new SingletonResourceProvider(new AuditResource(audit, codec)));
             manage.setResourceProvider(ApiKeyResource.class, new SingletonResourceProvider(new ApiKeyResource(apiKeys, codec)));
             manage.setProviders(List.of(new AuthFilter(security), new ErrorMapper(codec)));

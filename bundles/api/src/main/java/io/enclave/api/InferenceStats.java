@@ -1,0 +1,18 @@
+package io.enclave.api;
+
+import org.osgi.framework.Version;
+
+/** Live figures per model version, as the router records them. Thread-safe. */
+public interface InferenceStats {
+
+    /**
+     * @param windowSeconds the window for the window figures, 1 to {@link Slo#MAX_WINDOW_SECONDS}
+     * @return the figures, {@link VersionStats#EMPTY} when the version has seen nothing
+     */
+    VersionStats stats(String model, Version version, int windowSeconds);
+
+    /** @return the figures over the last 60 seconds */
+    default VersionStats stats(String model, Version version) {
+        return stats(model, version, 60);
+    }
+}

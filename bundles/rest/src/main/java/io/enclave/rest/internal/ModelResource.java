@@ -1,0 +1,313 @@
+package io.enclave.rest.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import javax.ws.rs.GET;
+import javax.ws.rs.POST;
+import javax.ws.rs.PUT;
+import javax.ws.rs.Path;
+import javax.ws.rs.PathParam;
+import javax.ws.rs.Produces;
+import javax.ws.rs.core.MediaType;
+import javax.ws.rs.core.Response;
+
+import org.osgi.framework.Version;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.enclave.api.InferenceStats;
+import io.enclave.api.InvalidInputException;
+import io.enclave.api.ModelNotFoundException;
+import io.enclave.api.ModelRegistry;
+import io.enclave.api.ModelVersion;
+import io.enclave.api.Permission;
+import io.enclave.api.Router;
+import io.enclave.api.Slo;
+import io.enclave.api.TrafficControl;
+import io.enclave.api.TrafficRules;
+import io.enclave.api.VersionStats;
+
+/**
+ * Model versions and their traffic over the management API: {@code /enclave/v1/models}. Reading
+ * needs {@code model:read}; every change needs {@code model:manage} and goes through
+ * {@link TrafficControl}, the same code the shell uses.
+ */
+@Path("models")
+@Produces(MediaType.APPLICATION_JSON)
+public class ModelResource {
+    private static final int MAX_BODY = 64 * 1024;
+    private static final Set<String> TRAFFIC_FIELDS = Set.of("stable", "canary", "shadow", "pinned", "stickyHeader", "slo");
+    private static final Set<String> CANARY_FIELDS = Set.of("version", "percent");
+    private static final Set<String> SLO_FIELDS = Set.of("maxErrorRate", "maxP99Ms", "minAgreement", "minRequests",
+            "windowSeconds", "autoPromote");
+    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(8).maxStringLength(4096).build())
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
+
+    private final ModelRegistry registry;
+    private final Router router;
+    private final TrafficControl traffic;
+    private final InferenceStats stats;
+    private final InferenceCodec codec;
+
+    ModelResource(ModelRegistry registry, Router router, TrafficControl traffic, InferenceStats stats, InferenceCodec codec) {
+        this.registry = registry;
+        this.router = router;
+        this.traffic = traffic;
+        this.stats = stats;
+        this.codec = codec;
+    }
+
+    @GET
+    @Guard(Permission.MODEL_READ)
+    public Response list() {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (String m : router.models()) {
+            out.add(view(m));
+        }
+        return ok(Map.of("models", out));
+    }
+
+    @GET
+    @Path("{model}")
+    @Guard(Permission.MODEL_READ)
+    public Response get(@PathParam("model") String model) {
+        known(model);
+        return ok(view(model));
+    }
+
+    /**
+     * Replaces the model's traffic rules: {@code {"stable": "1.0.0", "canary": {"version": "1.1.0",
+     * "percent": 10}, "shadow": null, "pinned": null, "stickyHeader": "Enclave-Route-Key", "slo":
+     * {...}}}. Fields left out are cleared.
+     */
+    @PUT
+    @Path("{model}/traffic")
+    @Guard(Permission.MODEL_MANAGE)
+    public Response putTraffic(@PathParam("model") String model, InputStream body) throws IOException {
+        known(model);
+        JsonNode n = body(body, true);
+        fields(n, TRAFFIC_FIELDS, "traffic");
+        TrafficRules.Builder b = TrafficRules.none(model).toBuilder()
+                .stable(version(n, "stable")).shadow(version(n, "shadow")).pinned(version(n, "pinned"));
+        JsonNode canary = n.get("canary");
+        if (canary != null && !canary.isNull()) {
+            fields(canary, CANARY_FIELDS, "canary");
+            Version v = version(canary, "version");
+            if (v == null || !canary.path("percent").isNumber()) {
+                throw new InvalidInputException("canary needs a 'version' and a numeric 'percent'");
+            }
+            b.canary(v, canary.get("percent").asDouble());
+        }
+        JsonNode sticky = n.get("stickyHeader");
+        if (sticky != null && !sticky.isNull()) {
+            if (!sticky.isTextual()) {
+                throw new InvalidInputException("stickyHeader must be a header name");
+            }
+            b.stickyHeader(sticky.asText());
+        }
+        JsonNode slo = n.get("slo");
+        if (slo != null && !slo.isNull()) {
+            fields(slo, SLO_FIELDS, "slo");
+            b.slo(new Slo(num(slo, "maxErrorRate", Double.NaN), num(slo, "maxP99Ms", Double.NaN),
+                    num(slo, "minAgreement", Double.NaN), (int) num(slo, "minRequests", Slo.NONE.minRequests()),
+                    (int) num(slo, "windowSeconds", Slo.NONE.windowSeconds()), slo.path("autoPromote").asBoolean(false)));
+        }
+        traffic.set(b.build());
+        return ok(view(model));
+    }
+
+    @POST
+    @Path("{model}/promote")
+    @Guard(Permission.MODEL_MANAGE)
+    public Response promote(@PathParam("model") String model) {
+        known(model);
+        traffic.promote(model);
+        return ok(view(model));
+    }
+
+    /** Optional body {@code {"reason": "..."}}. */
+    @POST
+    @Path("{model}/rollback")
+    @Guard(Permission.MODEL_MANAGE)
+    public Response rollback(@PathParam("model") String model, InputStream body) throws IOException {
+        known(model);
+        JsonNode n = body(body, false);
+        String reason = null;
+        if (n != null) {
+            fields(n, Set.of("reason"), "rollback");
+            reason = n.path("reason").isTextual() ? n.get("reason").asText() : null;
+        }
+        traffic.rollback(model, reason);
+        return ok(view(model));
+    }
+
+    private void known(String model) {
+        if (registry.versions(model).isEmpty()) {
+            throw new ModelNotFoundException("unknown model '" + model + "'");
+        }
+    }
+
+    Map<String, Object> view(String model) {
+        TrafficRules r = traffic.rules(model);
+        Map<Version, Double> weights = router.weights(model);
+        List<Map<String, Object>> versions = new ArrayList<>();
+        for (ModelVersion v : registry.versions(model)) {
+            Version ver = v.descriptor().version();
+            VersionStats s = stats.stats(model, ver);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("version", ver.toString());
+            m.put("state", v.state().name());
+            m.put("role", role(r, ver));
+            m.put("weight", weights.getOrDefault(ver, 0.0));
+            m.put("device", v.device());
+            if (v.failure() != null) {
+                m.put("failure", v.failure());
+            }
+            m.put("requests", s.requests());
+            m.put("errors", s.errors());
+            m.put("fallbacks", s.fallbacks());
+            m.put("p50Ms", finite(s.p50Millis()));
+            m.put("p99Ms", finite(s.p99Millis()));
+            if (s.shadowCompared() > 0 || s.shadowDropped() > 0) {
+                Map<String, Object> sh = new LinkedHashMap<>();
+                sh.put("compared", s.shadowCompared());
+                sh.put("agreed", s.shadowAgreed());
+                sh.put("dropped", s.shadowDropped());
+                sh.put("agreement", finite(s.shadowAgreement()));
+                m.put("shadow", sh);
+            }
+            versions.add(m);
+        }
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("stable", str(r.stable()));
+        t.put("canary", r.canary() == null ? null : Map.of("version", r.canary().toString(), "percent", r.canaryPercent()));
+        t.put("shadow", str(r.shadow()));
+        t.put("pinned", str(r.pinned()));
+        t.put("stickyHeader", r.stickyHeader());
+        t.put("previous", str(r.previous()));
+        if (r.rolledBack() != null) {
+            t.put("rolledBack", Map.of("version", r.rolledBack().toString(), "reason", String.valueOf(r.rolledBackReason())));
+        }
+        if (r.slo().active()) {
+            Map<String, Object> slo = new LinkedHashMap<>();
+            slo.put("maxErrorRate", finite(r.slo().maxErrorRate()));
+            slo.put("maxP99Ms", finite(r.slo().maxP99Millis()));
+            slo.put("minAgreement", finite(r.slo().minAgreement()));
+            slo.put("minRequests", r.slo().minRequests());
+            slo.put("windowSeconds", r.slo().windowSeconds());
+            slo.put("autoPromote", r.slo().autoPromote());
+            t.put("slo", slo);
+        }
+        t.put("revision", r.revision());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("name", model);
+        out.put("versions", versions);
+        out.put("traffic", t);
+        return out;
+    }
+
+    /** What a version is to its model's traffic, for people reading a listing. */
+    static String role(TrafficRules r, Version v) {
+        if (v.equals(r.pinned())) {
+            return "PINNED";
+        }
+        if (v.equals(r.canary())) {
+            return "CANARY";
+        }
+        if (v.equals(r.stable())) {
+            return "STABLE";
+        }
+        if (v.equals(r.shadow())) {
+            return "SHADOW";
+        }
+        if (v.equals(r.rolledBack())) {
+            return "ROLLED_BACK";
+        }
+        return "-";
+    }
+
+    private static Object finite(double d) {
+        return Double.isNaN(d) ? null : d;
+    }
+
+    private static String str(Object o) {
+        return o == null ? null : o.toString();
+    }
+
+    private static JsonNode body(InputStream body, boolean required) throws IOException {
+        byte[] bytes = body == null ? new byte[0] : body.readNBytes(MAX_BODY + 1);
+        if (bytes.length > MAX_BODY) {
+            throw new InvalidInputException("body is larger than " + MAX_BODY + " bytes");
+        }
+        if (bytes.length == 0) {
+            if (required) {
+                throw new InvalidInputException("body must be a JSON object");
+            }
+            return null;
+        }
+        JsonNode n;
+        try {
+            n = JSON.readTree(bytes);
+        } catch (IOException e) {
+            throw new InvalidInputException("body is not valid JSON");
+        }
+        if (n == null || !n.isObject()) {
+            throw new InvalidInputException("body must be a JSON object");
+        }
+        return n;
+    }
+
+    private static void fields(JsonNode n, Set<String> known, String what) {
+        if (!n.isObject()) {
+            throw new InvalidInputException(what + " must be a JSON object");
+        }
+        for (Iterator<String> it = n.fieldNames(); it.hasNext();) {
+            String f = it.next();
+            if (!known.contains(f)) {
+                throw new InvalidInputException(what + " has unknown field '" + f + "' (known: " + new java.util.TreeSet<>(known) + ")");
+            }
+        }
+    }
+
+    private static Version version(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw new InvalidInputException("'" + field + "' must be a version string");
+        }
+        try {
+            return Version.parseVersion(v.asText());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("'" + field + "' is not a version: " + v.asText());
+        }
+    }
+
+    private static double num(JsonNode n, String field, double otherwise) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            return otherwise;
+        }
+        if (!v.isNumber()) {
+            throw new InvalidInputException("slo '" + field + "' must be a number");
+        }
+        return v.asDouble();
+    }
+
+    private Response ok(Map<String, ?> body) {
+        return Response.ok(codec.object(body), MediaType.APPLICATION_JSON_TYPE).build();
+    }
+}
