@@ -150,20 +150,17 @@ public class OpenInferenceIT extends EnclaveTestSupport {
     }
 
     @Test
-    public void withoutAVersionTheHighestAnswersUnlessConfigPinsOne() throws Exception {
+    public void withoutAVersionTheStableAnswersUnlessAPinSaysOtherwise() throws Exception {
         Reply r = post("/v2/models/minilm/infer", textRequest("x", CAT));
         assertEquals(200, r.status());
         assertEquals("1.1.0", r.json().get("model_version").asText());
 
-        Configuration pin = configurationAdmin.createFactoryConfiguration("io.enclave.traffic", "?");
-        Hashtable<String, Object> props = new Hashtable<>();
-        props.put("model", "minilm");
-        props.put("version.default", "1.0.0");
-        pin.update(props);
+        String pinned = shellAsAdmin("model:pin minilm 1.0.0");
+        assertTrue(pinned, pinned.contains("pinned to 1.0.0"));
         try {
-            await("the pin to 1.0.0", Duration.ofSeconds(30), () -> versionAnswering().equals("1.0.0"));
+            assertEquals("a pin applies to the next request", "1.0.0", versionAnswering());
         } finally {
-            pin.delete();
+            shellAsAdmin("model:pin minilm");
         }
         await("the pin to go", Duration.ofSeconds(30), () -> versionAnswering().equals("1.1.0"));
     }
@@ -184,14 +181,11 @@ public class OpenInferenceIT extends EnclaveTestSupport {
 
     @Test
     public void aCanarySplitsUnversionedTrafficAndAStickyKeyStaysOnOneSide() throws Exception {
-        Configuration split = configurationAdmin.createFactoryConfiguration("io.enclave.traffic", "?");
-        Hashtable<String, Object> props = new Hashtable<>();
-        props.put("model", "minilm");
-        props.put("version.stable", "1.0.0");
-        props.put("canary.version", "1.1.0");
-        props.put("canary.percent", "50");
-        props.put("sticky.header", "Enclave-Route-Key");
-        split.update(props);
+        Reply split = send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base() + "/enclave/v1/models/minilm/traffic"))
+                .header("Content-Type", "application/json").PUT(java.net.http.HttpRequest.BodyPublishers.ofString(
+                        "{\"stable\": \"1.0.0\", \"canary\": {\"version\": \"1.1.0\", \"percent\": 50}, "
+                                + "\"stickyHeader\": \"Enclave-Route-Key\"}")), admin());
+        assertEquals(split.body(), 200, split.status());
         try {
             java.util.Set<String> seen = new java.util.HashSet<>();
             await("both versions answering", Duration.ofSeconds(30), () -> {
@@ -205,9 +199,11 @@ public class OpenInferenceIT extends EnclaveTestSupport {
                 }
             }
         } finally {
-            split.delete();
+            assertEquals(200, send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base()
+                    + "/enclave/v1/models/minilm/traffic")).header("Content-Type", "application/json")
+                    .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"stable\": \"1.1.0\"}")), admin()).status());
         }
-        await("all traffic back on the highest version", Duration.ofSeconds(30), () -> {
+        await("all traffic back on the shipped stable version", Duration.ofSeconds(30), () -> {
             for (int i = 0; i < 10; i++) {
                 if (!versionFor(null).equals("1.1.0")) {
                     return false;

@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.karaf.config.core.ConfigRepository;
 import org.osgi.framework.Constants;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.Version;
@@ -69,6 +70,7 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
     private final ConfigurationAdmin configAdmin;
     private final AuditLog audit;
     private volatile InferenceStats stats;
+    private volatile ConfigRepository configRepository;
     private volatile boolean active;
     private ScheduledExecutorService checker;
 
@@ -121,6 +123,19 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
         active = false;
         if (checker != null) {
             checker.shutdownNow();
+        }
+    }
+
+    /** Karaf's own: writes configurations back to etc/. Absent outside Karaf. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindConfigRepository(ConfigRepository r) {
+        configRepository = r;
+    }
+
+    void unbindConfigRepository(ConfigRepository r) {
+        if (configRepository == r) {
+            configRepository = null;
         }
     }
 
@@ -322,8 +337,7 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
         TrafficRules updated = next.revision(current.revision() + 1).build();
         if (configAdmin != null) {
             try {
-                Configuration c = configAdmin.getFactoryConfiguration(FACTORY_PID, updated.model(), "?");
-                c.update(TrafficRulesCodec.write(updated));
+                store(updated);
             } catch (IOException | RuntimeException e) {
                 record(who, from, action, updated.model(), "failure", "cannot store the rules: " + e.getMessage());
                 throw new EnclaveException("cannot store the traffic rules of " + updated.model() + ": " + e.getMessage(), e);
@@ -334,6 +348,37 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
                 + TrafficRulesCodec.describe(updated));
         LOG.info("traffic for {}: {}", updated.model(), TrafficRulesCodec.describe(updated));
         return updated;
+    }
+
+    /**
+     * Through Karaf's configuration repository when there is one, as {@code config:edit} does, so the
+     * rules land in {@code etc/io.enclave.traffic-<model>.cfg}: an existing file is rewritten in place,
+     * a model without one gets one.
+     */
+    private void store(TrafficRules updated) throws IOException {
+        Map<String, Object> props = new HashMap<>(TrafficRulesCodec.write(updated));
+        String pid = pidOf(updated.model());
+        ConfigRepository repository = configRepository;
+        if (repository != null) {
+            if (pid != null) {
+                repository.update(pid, props);
+            } else {
+                pids.put(repository.createFactoryConfiguration(FACTORY_PID, updated.model(), props), updated.model());
+            }
+            return;
+        }
+        Configuration c = pid != null ? configAdmin.getConfiguration(pid, "?")
+                : configAdmin.getFactoryConfiguration(FACTORY_PID, updated.model(), "?");
+        c.update(new java.util.Hashtable<>(props));
+    }
+
+    private String pidOf(String model) {
+        for (Map.Entry<String, String> e : pids.entrySet()) {
+            if (e.getValue().equals(model)) {
+                return e.getKey();
+            }
+        }
+        return null;
     }
 
     private void publish(TrafficRules updated) {

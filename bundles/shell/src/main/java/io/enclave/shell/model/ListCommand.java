@@ -41,6 +41,7 @@ public class ListCommand implements Action {
         table.column("Requests").alignRight();
         table.column("Errors").alignRight();
         table.column("p99 ms").alignRight();
+        table.column("Engine");
         table.column("Device");
         table.column("Detail").maxSize(60);
         for (String model : router.models()) {
@@ -51,7 +52,7 @@ public class ListCommand implements Action {
                 VersionStats s = stats.stats(model, ver);
                 table.addRow().addContent(model, ver, v.state(), TrafficText.role(rules, ver),
                         TrafficText.percent(weights.getOrDefault(ver, 0.0)), s.requests(), s.errors(),
-                        TrafficText.millis(s.p99Millis()), v.device() == null ? "-" : v.device(),
+                        TrafficText.millis(s.p99Millis()), v.engine(), v.device() == null ? "-" : v.device(),
                         v.failure() == null ? "" : v.failure());
             }
         }
