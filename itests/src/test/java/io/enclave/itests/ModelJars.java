@@ -69,4 +69,54 @@ final class ModelJars {
         }
         return out;
     }
+
+    /**
+     * Writes a bare model (no bundle): model.json and the model's files at the root of a folder, or of a
+     * zip when {@code target} ends in .zip.
+     *
+     * @param brokenModel write garbage instead of the model file
+     */
+    static Path bare(String source, String name, String version, Map<String, Object> overrides, Path target,
+            boolean brokenModel) throws IOException {
+        Files.createDirectories(target.getParent());
+        boolean zip = target.getFileName().toString().endsWith(".zip");
+        java.util.zip.ZipOutputStream z = zip ? new java.util.zip.ZipOutputStream(Files.newOutputStream(target)) : null;
+        try (InputStream raw = new URL(source).openStream(); JarInputStream in = new JarInputStream(raw)) {
+            for (JarEntry e; (e = in.getNextJarEntry()) != null;) {
+                if (!e.getName().startsWith("model/") || e.isDirectory()) {
+                    continue;
+                }
+                String entry = e.getName().substring("model/".length());
+                byte[] bytes = in.readAllBytes();
+                if (entry.equals("model.json")) {
+                    ObjectNode json = (ObjectNode) JSON.readTree(bytes);
+                    json.put("name", name);
+                    json.put("version", version);
+                    overrides.forEach((k, v) -> {
+                        if (v == null) {
+                            json.remove(k);
+                        } else {
+                            json.set(k, JSON.valueToTree(v));
+                        }
+                    });
+                    bytes = JSON.writeValueAsBytes(json);
+                } else if (brokenModel && entry.endsWith(".onnx")) {
+                    bytes = "this is not an ONNX graph".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                }
+                if (zip) {
+                    z.putNextEntry(new java.util.zip.ZipEntry(entry));
+                    z.write(bytes);
+                    z.closeEntry();
+                } else {
+                    Files.createDirectories(target);
+                    Files.write(target.resolve(entry), bytes);
+                }
+            }
+        } finally {
+            if (z != null) {
+                z.close();
+            }
+        }
+        return target;
+    }
 }

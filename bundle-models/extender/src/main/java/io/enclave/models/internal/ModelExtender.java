@@ -67,6 +67,17 @@ public class ModelExtender implements BundleTrackerCustomizer<ServiceRegistratio
     }
 
     static ModelDescriptor describe(Bundle bundle, String header) throws Exception {
+        String location = bundle.getHeaders("").get(BareModel.LOCATION_HEADER);
+        if (location != null) {
+            ExternalArtifactSource external = new ExternalArtifactSource(BareModel.location(location, ModelRoots.all()));
+            ModelDescriptor d = BareModel.describe(external);
+            ModelHeader h = ModelHeader.parse(header, bundle.getVersion());
+            if (!h.name().equals(d.name()) || !h.version().equals(d.version())) {
+                throw new IllegalArgumentException("model.json at " + location + " now says " + d.name() + " "
+                        + d.version() + ", not " + h.name() + " " + h.version());
+            }
+            return d;
+        }
         ModelHeader h = ModelHeader.parse(header, bundle.getVersion());
         URL json = bundle.getEntry(BundleArtifactSource.ROOT + "model.json");
         if (json == null) {

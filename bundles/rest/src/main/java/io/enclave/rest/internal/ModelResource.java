@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import javax.ws.rs.Consumes;
+import javax.ws.rs.DELETE;
 import javax.ws.rs.GET;
 import javax.ws.rs.POST;
 import javax.ws.rs.PUT;
@@ -28,6 +30,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.enclave.api.InferenceStats;
 import io.enclave.api.InvalidInputException;
+import io.enclave.api.ModelDeployer;
+import io.enclave.api.ModelUnavailableException;
 import io.enclave.api.ModelNotFoundException;
 import io.enclave.api.ModelRegistry;
 import io.enclave.api.ModelVersion;
@@ -60,8 +64,11 @@ public class ModelResource {
     private final TrafficControl traffic;
     private final InferenceStats stats;
     private final InferenceCodec codec;
+    private final ModelDeployer deployer;
 
-    ModelResource(ModelRegistry registry, Router router, TrafficControl traffic, InferenceStats stats, InferenceCodec codec) {
+    ModelResource(ModelRegistry registry, Router router, TrafficControl traffic, InferenceStats stats, InferenceCodec codec,
+            ModelDeployer deployer) {
+        this.deployer = deployer;
         this.registry = registry;
         this.router = router;
         this.traffic = traffic;
@@ -77,6 +84,50 @@ public class ModelResource {
             out.add(view(m));
         }
         return ok(Map.of("models", out));
+    }
+
+    /**
+     * Deploys an uploaded model: a model bundle jar, or a zip with model.json and the model file at its
+     * root. It arrives with no traffic. 201 with where it landed; 400 when it is not a model or does
+     * not load; 409 when that name and version is installed.
+     */
+    @POST
+    @Consumes({"application/java-archive", "application/zip", MediaType.APPLICATION_OCTET_STREAM})
+    @Guard(Permission.MODEL_MANAGE)
+    public Response deploy(InputStream body) {
+        if (deployer == null) {
+            throw new ModelUnavailableException("model deployment is not installed");
+        }
+        if (body == null) {
+            throw new InvalidInputException("send the model bundle jar or zip as the request body");
+        }
+        ModelDeployer.Deployment d = deployer.deploy(body);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", d.model());
+        m.put("version", d.version().toString());
+        m.put("bundleId", d.bundleId());
+        m.put("state", d.state().name());
+        return Response.status(201).type(MediaType.APPLICATION_JSON_TYPE)
+                .header("Location", "/enclave/v1/models/" + d.model()).entity(codec.object(m)).build();
+    }
+
+    /** Removes one version; its requests in flight finish first. */
+    @DELETE
+    @Path("{model}/versions/{version}")
+    @Guard(Permission.MODEL_MANAGE)
+    public Response undeploy(@PathParam("model") String model, @PathParam("version") String version) {
+        known(model);
+        if (deployer == null) {
+            throw new ModelUnavailableException("model deployment is not installed");
+        }
+        Version v;
+        try {
+            v = Version.parseVersion(version);
+        } catch (IllegalArgumentException e) {
+            throw new ModelNotFoundException("model '" + model + "' has no version '" + version + "'");
+        }
+        deployer.undeploy(model, v);
+        return Response.noContent().build();
     }
 
     @GET

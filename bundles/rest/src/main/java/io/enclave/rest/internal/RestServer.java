@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import io.enclave.api.ApiKeys;
 import io.enclave.api.AuditLog;
 import io.enclave.api.InferenceStats;
+import io.enclave.api.ModelDeployer;
 import io.enclave.api.TrafficControl;
 import io.enclave.api.ModelRegistry;
 import io.enclave.api.Router;
@@ -55,6 +56,10 @@ public class RestServer {
     private TrafficControl traffic;
     @Reference
     private InferenceStats stats;
+    /** Optional: without the model deployer the management API serves everything but uploads. */
+    @Reference(cardinality = org.osgi.service.component.annotations.ReferenceCardinality.OPTIONAL,
+            policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
+    private volatile ModelDeployer deployer;
     private Server server;
     private Server management;
 
@@ -83,7 +88,7 @@ public class RestServer {
             manage.setAddress("/enclave/v1");
             manage.setResourceClasses(AuditResource.class, ApiKeyResource.class, ModelResource.class, OpenApiResource.class);
             manage.setResourceProvider(ModelResource.class, new SingletonResourceProvider(
-                    new ModelResource(registry, router, traffic, stats, codec)));
+                    new ModelResource(registry, router, traffic, stats, codec, deployer)));
             manage.setResourceProvider(OpenApiResource.class, new SingletonResourceProvider(new OpenApiResource()));
             manage.setResourceProvider(AuditResource.class, new SingletonResourceProvider(new AuditResource(audit, codec)));
             manage.setResourceProvider(ApiKeyResource.class, new SingletonResourceProvider(new ApiKeyResource(apiKeys, codec)));
