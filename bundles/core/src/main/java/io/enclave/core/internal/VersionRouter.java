@@ -66,14 +66,14 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
  * answer is made; only the comparison is kept. Counts and latencies per version feed
  * {@link InferenceStats}, which the canary checks read.
  */
-@Component(service = {Router.class, InferenceStats.class})
+@Component(service = Router.class)
 public class VersionRouter implements Router, InferenceStats {
     private static final Logger LOG = LoggerFactory.getLogger(VersionRouter.class);
     private static final int SHADOW_QUEUE = 64;
 
     private final ModelRegistry registry;
     private final TrafficControl traffic;
-    private final Map<String, VersionMeter> meters = new ConcurrentHashMap<>();
+    private final VersionMeters meters;
     private final Map<ModelDescriptor, CircuitBreaker> breakers = new ConcurrentHashMap<>();
     /** The fallback each model named when last seen: it still answers while the model is gone. */
     private final Map<String, String> fallbackOf = new ConcurrentHashMap<>();
@@ -83,7 +83,8 @@ public class VersionRouter implements Router, InferenceStats {
 
     @Activate
     public VersionRouter(@Reference(name = "registry") ModelRegistry registry,
-            @Reference(name = "traffic") TrafficControl traffic) {
+            @Reference(name = "traffic") TrafficControl traffic, @Reference(name = "meters") VersionMeters meters) {
+        this.meters = meters;
         this.registry = registry;
         this.traffic = traffic;
         AtomicInteger n = new AtomicInteger();
@@ -125,10 +126,10 @@ public class VersionRouter implements Router, InferenceStats {
         return choose(model, version, routeKey, traffic.rules(model)).version;
     }
 
+    /** The same figures the {@link VersionMeters} service gives. */
     @Override
     public VersionStats stats(String model, Version version, int windowSeconds) {
-        VersionMeter m = meters.get(model + ":" + version);
-        return m == null ? VersionStats.EMPTY : m.snapshot(windowSeconds);
+        return meters.stats(model, version, windowSeconds);
     }
 
     @Override
@@ -372,7 +373,7 @@ public class VersionRouter implements Router, InferenceStats {
     }
 
     private VersionMeter meter(ModelDescriptor d) {
-        return meters.computeIfAbsent(d.id(), k -> new VersionMeter());
+        return meters.meter(d);
     }
 
     private CircuitBreaker breaker(ModelDescriptor d) {

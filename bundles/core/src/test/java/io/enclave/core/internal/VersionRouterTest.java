@@ -34,7 +34,7 @@ class VersionRouterTest {
     private final EngineModelRegistry registry = new EngineModelRegistry();
     private final Fakes.Engine engine = new Fakes.Engine();
     private final TrafficManager traffic = new TrafficManager(null, null, registry);
-    private final VersionRouter router = new VersionRouter(registry, traffic);
+    private final VersionRouter router = new VersionRouter(registry, traffic, new VersionMeters());
 
     private static final NamedTensor X = new NamedTensor("x", DataType.FP32, new long[] {2, 2}, new float[] {1, 2, 3, 4});
 
@@ -109,7 +109,7 @@ class VersionRouterTest {
             other.bindDescriptor(Fakes.model("m", "1.0.0"));
             EngineModelRegistryTest.await(() -> other.versions("m").get(0).failure() != null);
             ModelUnavailableException e = assertThrows(ModelUnavailableException.class,
-                    () -> new VersionRouter(other, new TrafficManager(null, null, other)).resolve("m", null));
+                    () -> new VersionRouter(other, new TrafficManager(null, null, other), new VersionMeters()).resolve("m", null));
             assertTrue(e.getMessage().contains("1.0.0 FAILED: bad graph"), e.getMessage());
         } finally {
             other.deactivate();
