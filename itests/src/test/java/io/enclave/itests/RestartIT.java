@@ -131,6 +131,8 @@ public class RestartIT {
 
     @Test
     public void trafficRulesSurviveARestartOfKaraf() throws Exception {
+        // a fresh unpack: a folder left by an earlier run holds another certificate and admin password
+        DeployIT.deleteTree(home);
         Files.createDirectories(home);
         Process untar = new ProcessBuilder("tar", "-xzf", new File(System.getProperty("enclave.distribution"))
                 .getAbsolutePath(), "-C", home.toString()).inheritIO().start();

@@ -48,7 +48,10 @@ public class SecurityIT extends EnclaveTestSupport {
         ensureUsers();
     }
 
-    private record Endpoint(String method, String path, int admin, int analyst, int auditor, int anonymous) {
+    private record Endpoint(String method, String path, int admin, int analyst, int auditor, int anonymous, String body) {
+        Endpoint(String method, String path, int admin, int analyst, int auditor, int anonymous) {
+            this(method, path, admin, analyst, auditor, anonymous, TEXT);
+        }
     }
 
     @Test
@@ -66,7 +69,15 @@ public class SecurityIT extends EnclaveTestSupport {
                 new Endpoint("GET", "/v2/models/nope", 404, 404, 404, 401),
                 new Endpoint("GET", "/enclave/v1/audit", 200, 403, 200, 401),
                 new Endpoint("GET", "/enclave/v1/audit/verify", 200, 403, 200, 401),
-                new Endpoint("GET", "/enclave/v1/apikeys", 200, 403, 403, 401));
+                new Endpoint("GET", "/enclave/v1/apikeys", 200, 403, 403, 401),
+                new Endpoint("GET", "/enclave/v1/models", 200, 200, 200, 401),
+                new Endpoint("GET", "/enclave/v1/models/minilm", 200, 200, 200, 401),
+                new Endpoint("GET", "/enclave/v1/openapi.yaml", 200, 200, 200, 401),
+                new Endpoint("PUT", "/enclave/v1/models/minilm/traffic", 200, 403, 403, 401, "{\"stable\": \"1.1.0\"}"),
+                new Endpoint("POST", "/enclave/v1/models/minilm/promote", 409, 403, 403, 401, ""),
+                new Endpoint("POST", "/enclave/v1/models/minilm/rollback", 409, 403, 403, 401, ""),
+                new Endpoint("POST", "/enclave/v1/models", 400, 403, 403, 401),
+                new Endpoint("DELETE", "/enclave/v1/models/minilm/versions/9.9.9", 404, 403, 403, 401, null));
         Credentials admin = admin();
         StringBuilder matrix = new StringBuilder(String.format("%-7s %-42s %6s %8s %8s %10s%n",
                 "method", "path", "admin", "analyst", "auditor", "anonymous"));
@@ -76,7 +87,11 @@ public class SecurityIT extends EnclaveTestSupport {
             Credentials[] who = {admin, ANALYST, AUDITOR, ANONYMOUS};
             int[] expected = {e.admin(), e.analyst(), e.auditor(), e.anonymous()};
             for (int i = 0; i < 4; i++) {
-                Reply r = e.method().equals("GET") ? get(e.path(), who[i]) : post(e.path(), TEXT, who[i]);
+                Reply r = e.method().equals("GET") ? get(e.path(), who[i])
+                        : send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base() + e.path()))
+                                .header("Content-Type", "application/json").method(e.method(), e.body() == null
+                                        ? java.net.http.HttpRequest.BodyPublishers.noBody()
+                                        : java.net.http.HttpRequest.BodyPublishers.ofString(e.body())), who[i]);
                 got[i] = r.status();
                 if (got[i] != expected[i]) {
                     wrong.add(e.method() + " " + e.path() + " as " + (who[i] == null ? "anonymous" : who[i].user())
@@ -184,6 +199,10 @@ public class SecurityIT extends EnclaveTestSupport {
         allowed.put("audit:tail", Set.of("admin", "auditor"));
         allowed.put("apikey:list", Set.of("admin"));
         allowed.put("audit:verify", Set.of("admin", "auditor"));
+        allowed.put("model:info minilm", Set.of("admin", "analyst", "auditor"));
+        allowed.put("model:canary minilm 1.0.0 0", Set.of("admin"));
+        allowed.put("model:shadow minilm", Set.of("admin"));
+        allowed.put("model:pin minilm", Set.of("admin"));
         StringBuilder matrix = new StringBuilder(String.format("%-28s %8s %8s %8s%n", "command", "admin", "analyst", "auditor"));
         List<String> wrong = new ArrayList<>();
         for (Map.Entry<String, Set<String>> c : allowed.entrySet()) {

@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import javax.ws.rs.Consumes;
 import javax.ws.rs.DELETE;
 import javax.ws.rs.GET;
 import javax.ws.rs.POST;
@@ -89,10 +88,9 @@ public class ModelResource {
     /**
      * Deploys an uploaded model: a model bundle jar, or a zip with model.json and the model file at its
      * root. It arrives with no traffic. 201 with where it landed; 400 when it is not a model or does
-     * not load; 409 when that name and version is installed.
+     * not load; 409 when that name and version is installed. Any content type: the bytes say what it is.
      */
     @POST
-    @Consumes({"application/java-archive", "application/zip", MediaType.APPLICATION_OCTET_STREAM})
     @Guard(Permission.MODEL_MANAGE)
     public Response deploy(InputStream body) {
         if (deployer == null) {
