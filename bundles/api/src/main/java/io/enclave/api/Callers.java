@@ -24,6 +24,20 @@ public final class Callers {
         return principal("ClientPrincipal");
     }
 
+    /** @return whether the current JAAS subject holds the role (a {@code RolePrincipal} of that name) */
+    @SuppressWarnings("removal")
+    public static boolean hasRole(String role) {
+        Subject subject = Subject.getSubject(AccessController.getContext());
+        if (subject != null) {
+            for (Principal p : subject.getPrincipals()) {
+                if (p.getClass().getSimpleName().equals("RolePrincipal") && p.getName().equals(role)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** Matched by simple class name: the API must not depend on Karaf's principal classes. */
     @SuppressWarnings("removal")
     private static String principal(String simpleClassName) {

@@ -59,6 +59,15 @@ public interface Router {
         return models().contains(model);
     }
 
+    /**
+     * @return whether Enclave should get traffic: at least one model is installed, every model has a
+     *         READY version, and every version its rules send traffic to (stable, pinned, a canary
+     *         with a share) is READY, which includes its warm-up
+     */
+    default boolean ready() {
+        return !models().isEmpty();
+    }
+
     /** @return the names of installed models, sorted */
     List<String> models();
 }

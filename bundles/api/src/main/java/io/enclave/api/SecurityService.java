@@ -26,6 +26,50 @@ public interface SecurityService {
      */
     Identity authenticateToken(String token, String remote);
 
+    /** The longest Authorization header looked at. */
+    int MAX_AUTHORIZATION_HEADER = 8192;
+
+    /**
+     * Authenticates an HTTP {@code Authorization} header: {@code Basic} user and password, or a
+     * {@code Bearer} API key. Every HTTP door (REST, SOAP, /metrics) goes through here.
+     *
+     * @param header the header as sent, or null
+     * @param remote where the request comes from
+     * @throws AuthenticationException when it is missing, malformed or wrong
+     */
+    default Identity authenticateHeader(String header, String remote) {
+        if (header == null || header.isBlank()) {
+            throw new AuthenticationException("authentication required");
+        }
+        if (header.length() > MAX_AUTHORIZATION_HEADER) {
+            throw new AuthenticationException("Authorization header too long");
+        }
+        if (header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return authenticateToken(header.substring(7).trim(), remote);
+        }
+        if (!header.regionMatches(true, 0, "Basic ", 0, 6)) {
+            throw new AuthenticationException("use HTTP Basic authentication or a Bearer API key");
+        }
+        byte[] decoded;
+        try {
+            decoded = java.util.Base64.getDecoder().decode(header.substring(6).trim());
+        } catch (IllegalArgumentException e) {
+            throw new AuthenticationException("malformed Basic credentials");
+        }
+        String pair = new String(decoded, java.nio.charset.StandardCharsets.UTF_8);
+        java.util.Arrays.fill(decoded, (byte) 0);
+        int colon = pair.indexOf(':');
+        if (colon <= 0) {
+            throw new AuthenticationException("malformed Basic credentials");
+        }
+        char[] password = pair.substring(colon + 1).toCharArray();
+        try {
+            return authenticate(pair.substring(0, colon), password, remote);
+        } finally {
+            java.util.Arrays.fill(password, '\0');
+        }
+    }
+
     /**
      * @throws AccessDeniedException naming the caller and what it may not do
      */

@@ -11,17 +11,19 @@ package io.enclave.api;
  * @param windowRequests  requests in the window
  * @param windowErrors    failures in the window
  * @param p50Millis       median latency in the window, NaN when empty
+ * @param p95Millis       95th-percentile latency in the window, NaN when empty
  * @param p99Millis       99th-percentile latency in the window, NaN when empty
  * @param shadowCompared  shadow answers compared with the real answer (this version as the shadow)
  * @param shadowAgreed    of those, how many agreed
  * @param shadowDropped   shadow copies dropped because the shadow could not keep up
+ * @param inFlight        engine calls running on this version now
  */
 public record VersionStats(long requests, long errors, long fallbacks, int windowSeconds, long windowRequests,
-        long windowErrors, double p50Millis, double p99Millis, long shadowCompared, long shadowAgreed,
-        long shadowDropped) {
+        long windowErrors, double p50Millis, double p95Millis, double p99Millis, long shadowCompared, long shadowAgreed,
+        long shadowDropped, int inFlight) {
 
     /** Nothing recorded. */
-    public static final VersionStats EMPTY = new VersionStats(0, 0, 0, 0, 0, 0, Double.NaN, Double.NaN, 0, 0, 0);
+    public static final VersionStats EMPTY = new VersionStats(0, 0, 0, 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, 0);
 
     /** @return the window's error rate, 0 when empty */
     public double windowErrorRate() {

@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
 
 import io.enclave.api.AuditLog;
 import io.enclave.api.InferenceEngine;
+import io.enclave.api.InferenceObserver;
 import io.enclave.api.LoadedModel;
 import io.enclave.api.ModelDescriptor;
 import io.enclave.api.ModelLoadException;
@@ -65,6 +66,18 @@ public class EngineModelRegistry implements ModelRegistry {
             return t;
         }
     });
+
+    private final List<InferenceObserver> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindObserver(InferenceObserver o) {
+        observers.add(o);
+    }
+
+    void unbindObserver(InferenceObserver o) {
+        observers.remove(o);
+    }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -160,6 +173,14 @@ public class EngineModelRegistry implements ModelRegistry {
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             if (v.ready(model, engine, millis)) {
                 LOG.info("{} ready on {} {} in {} ms", d, engine.name(), engine.device(), millis);
+                long nanos = System.nanoTime() - start;
+                for (InferenceObserver o : observers) {
+                    try {
+                        o.loaded(d.name(), d.version().toString(), nanos);
+                    } catch (RuntimeException e) {
+                        LOG.debug("observer {} failed: {}", o, e.toString());
+                    }
+                }
             }
         } catch (ModelLoadException | RuntimeException | LinkageError e) {
             v.failed(e.getMessage());

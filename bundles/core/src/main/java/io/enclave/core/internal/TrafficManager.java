@@ -35,6 +35,7 @@ import io.enclave.api.AuditLog;
 import io.enclave.api.Callers;
 import io.enclave.api.ConflictException;
 import io.enclave.api.EnclaveException;
+import io.enclave.api.InferenceObserver;
 import io.enclave.api.InferenceStats;
 import io.enclave.api.InvalidInputException;
 import io.enclave.api.ModelDescriptor;
@@ -123,6 +124,28 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
         active = false;
         if (checker != null) {
             checker.shutdownNow();
+        }
+    }
+
+    private final List<InferenceObserver> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindObserver(InferenceObserver o) {
+        observers.add(o);
+    }
+
+    void unbindObserver(InferenceObserver o) {
+        observers.remove(o);
+    }
+
+    private void decided(String model, Version version, String decision) {
+        for (InferenceObserver o : observers) {
+            try {
+                o.trafficDecision(model, String.valueOf(version), decision);
+            } catch (RuntimeException e) {
+                LOG.debug("observer {} failed: {}", o, e.toString());
+            }
         }
     }
 
@@ -273,8 +296,10 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
         }
         Version old = effectiveStable(current, current.canary());
         TrafficRules.Builder next = current.toBuilder().stable(current.canary()).canary(null, 0).previous(old);
-        return apply(current, next, action, current.canary() + " is stable" + (old == null ? "" : ", was " + old)
+        TrafficRules done = apply(current, next, action, current.canary() + " is stable" + (old == null ? "" : ", was " + old)
                 + (why == null ? "" : " (" + why + ")"), who, from);
+        decided(model, current.canary(), action.endsWith(".auto") ? "promote.auto" : "promote");
+        return done;
     }
 
     @Override
@@ -298,7 +323,9 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
             throw new ConflictException("model '" + model + "' has nothing to roll back: no canary and no earlier "
                     + "stable version installed");
         }
-        return apply(current, next, action, what + (reason == null ? "" : " (" + reason + ")"), who, from);
+        TrafficRules done = apply(current, next, action, what + (reason == null ? "" : " (" + reason + ")"), who, from);
+        decided(model, done.rolledBack(), action.endsWith(".auto") ? "rollback.auto" : "rollback");
+        return done;
     }
 
     @Override

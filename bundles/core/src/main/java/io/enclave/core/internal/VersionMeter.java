@@ -28,6 +28,7 @@ final class VersionMeter {
     private final LongAdder shadowCompared = new LongAdder();
     private final LongAdder shadowAgreed = new LongAdder();
     private final LongAdder shadowDropped = new LongAdder();
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
     VersionMeter() {
         this(System::nanoTime);
@@ -65,6 +66,14 @@ final class VersionMeter {
             }
             slotBins[i][bin]++;
         }
+    }
+
+    void enter() {
+        inFlight.incrementAndGet();
+    }
+
+    void leave() {
+        inFlight.decrementAndGet();
     }
 
     void fallback() {
@@ -112,8 +121,8 @@ final class VersionMeter {
             }
         }
         return new VersionStats(requests.sum(), errors.sum(), fallbacks.sum(), window, count, failed,
-                quantile(merged, count, 0.50), quantile(merged, count, 0.99), shadowCompared.sum(), shadowAgreed.sum(),
-                shadowDropped.sum());
+                quantile(merged, count, 0.50), quantile(merged, count, 0.95), quantile(merged, count, 0.99), shadowCompared.sum(), shadowAgreed.sum(),
+                shadowDropped.sum(), inFlight.get());
     }
 
     private static double quantile(int[] bins, long count, double q) {

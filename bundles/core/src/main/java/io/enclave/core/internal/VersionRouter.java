@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
 
 import io.enclave.api.EnclaveException;
 import io.enclave.api.InferenceException;
+import io.enclave.api.InferenceObserver;
 import io.enclave.api.InferenceRequest;
 import io.enclave.api.InferenceResponse;
 import io.enclave.api.InferenceStats;
@@ -74,6 +75,7 @@ public class VersionRouter implements Router, InferenceStats {
     private final ModelRegistry registry;
     private final TrafficControl traffic;
     private final VersionMeters meters;
+    private final List<InferenceObserver> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<ModelDescriptor, CircuitBreaker> breakers = new ConcurrentHashMap<>();
     /** The fallback each model named when last seen: it still answers while the model is gone. */
     private final Map<String, String> fallbackOf = new ConcurrentHashMap<>();
@@ -154,6 +156,32 @@ public class VersionRouter implements Router, InferenceStats {
             w.put((stable != null ? stable : canary).descriptor().version(), 100.0);
         }
         return w;
+    }
+
+    @Override
+    public boolean ready() {
+        List<String> names = models();
+        if (names.isEmpty()) {
+            return false;
+        }
+        for (String model : names) {
+            TrafficRules r = traffic.rules(model);
+            boolean any = false;
+            for (ModelVersion v : registry.versions(model)) {
+                Version ver = v.descriptor().version();
+                boolean serving = ver.equals(r.stable()) || ver.equals(r.pinned())
+                        || (ver.equals(r.canary()) && r.canaryPercent() > 0);
+                if (v.state() == ModelState.READY) {
+                    any = true;
+                } else if (serving) {
+                    return false;
+                }
+            }
+            if (!any) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
@@ -239,8 +267,60 @@ public class VersionRouter implements Router, InferenceStats {
         }
     }
 
+    /** What one request went through, for the observers. */
+    private static final class Trace {
+        String version = "";
+        long computeStart;
+        long computeNanos;
+        boolean timedOut;
+        boolean rejected;
+    }
+
+    @Reference(cardinality = org.osgi.service.component.annotations.ReferenceCardinality.MULTIPLE,
+            policy = org.osgi.service.component.annotations.ReferencePolicy.DYNAMIC,
+            policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
+    void bindObserver(InferenceObserver o) {
+        observers.add(o);
+    }
+
+    void unbindObserver(InferenceObserver o) {
+        observers.remove(o);
+    }
+
     @Override
     public InferenceResponse infer(InferenceRequest request) {
+        long start = System.nanoTime();
+        Trace t = new Trace();
+        InferenceObserver.Outcome outcome = InferenceObserver.Outcome.SERVER_ERROR;
+        try {
+            InferenceResponse r = route(request, t);
+            outcome = r.fallback() ? InferenceObserver.Outcome.FALLBACK : InferenceObserver.Outcome.SUCCESS;
+            return r;
+        } catch (InvalidInputException | ModelNotFoundException e) {
+            outcome = InferenceObserver.Outcome.CLIENT_ERROR;
+            throw e;
+        } catch (RuntimeException e) {
+            outcome = t.rejected ? InferenceObserver.Outcome.REJECTED
+                    : t.timedOut ? InferenceObserver.Outcome.TIMEOUT : InferenceObserver.Outcome.SERVER_ERROR;
+            throw e;
+        } finally {
+            if (!observers.isEmpty()) {
+                long total = System.nanoTime() - start;
+                String model = serves(request.model()) ? request.model() : InferenceObserver.UNKNOWN;
+                long queue = t.computeStart == 0 ? 0 : t.computeStart - start;
+                for (InferenceObserver o : observers) {
+                    try {
+                        o.completed(model, model == InferenceObserver.UNKNOWN ? "" : t.version, outcome, total, queue,
+                                t.computeNanos, 1);
+                    } catch (RuntimeException e) {
+                        LOG.debug("observer {} failed: {}", o, e.toString());
+                    }
+                }
+            }
+        }
+    }
+
+    private InferenceResponse route(InferenceRequest request, Trace t) {
         TrafficRules rules = traffic.rules(request.model());
         Choice choice;
         try {
@@ -250,9 +330,10 @@ public class VersionRouter implements Router, InferenceStats {
             if (fallback == null) {
                 throw gone;
             }
-            return viaFallback(request, fallback, gone, null);
+            return viaFallback(request, fallback, gone, null, t);
         }
         ModelDescriptor d = choice.version.descriptor();
+        t.version = d.version().toString();
         if (d.fallback() != null) {
             fallbackOf.put(d.name(), d.fallback());
         } else {
@@ -263,24 +344,27 @@ public class VersionRouter implements Router, InferenceStats {
         ModelVersion answered = choice.version;
         List<NamedTensor> outputs;
         try {
-            outputs = call(choice.version, inputs);
+            outputs = call(choice.version, inputs, t);
         } catch (InvalidInputException e) {
             throw e;
         } catch (EnclaveException failed) {
             if (choice.instead != null) {
                 answered = choice.instead;
+                t.version = answered.descriptor().version().toString();
+                t.timedOut = false;
+                t.rejected = false;
                 try {
-                    outputs = call(answered, order(answered.descriptor(), request.inputs()));
+                    outputs = call(answered, order(answered.descriptor(), request.inputs()), t);
                 } catch (InvalidInputException e) {
                     throw e;
                 } catch (EnclaveException alsoFailed) {
                     if (d.fallback() == null) {
                         throw alsoFailed;
                     }
-                    return viaFallback(request, d.fallback(), alsoFailed, meter(d));
+                    return viaFallback(request, d.fallback(), alsoFailed, meter(d), t);
                 }
             } else if (d.fallback() != null) {
-                return viaFallback(request, d.fallback(), failed, meter(d));
+                return viaFallback(request, d.fallback(), failed, meter(d), t);
             } else {
                 throw failed;
             }
@@ -291,7 +375,7 @@ public class VersionRouter implements Router, InferenceStats {
     }
 
     private InferenceResponse viaFallback(InferenceRequest request, String fallback, EnclaveException cause,
-            VersionMeter primary) {
+            VersionMeter primary, Trace t) {
         ModelVersion v;
         try {
             v = choose(fallback, null, null, traffic.rules(fallback)).version;
@@ -302,7 +386,7 @@ public class VersionRouter implements Router, InferenceStats {
         }
         List<NamedTensor> outputs;
         try {
-            outputs = call(v, order(v.descriptor(), request.inputs()));
+            outputs = call(v, order(v.descriptor(), request.inputs()), t);
         } catch (EnclaveException e) {
             throw new ModelUnavailableException("model '" + request.model() + "' failed (" + cause.getMessage()
                     + ") and so did its fallback '" + fallback + "': " + e.getMessage(), cause);
@@ -315,19 +399,23 @@ public class VersionRouter implements Router, InferenceStats {
     }
 
     /** Runs one version through its circuit breaker and timeout, and records how it went. */
-    private List<NamedTensor> call(ModelVersion v, List<NamedTensor> inputs) {
+    private List<NamedTensor> call(ModelVersion v, List<NamedTensor> inputs, Trace t) {
         ModelDescriptor d = v.descriptor();
         VersionMeter meter = meter(d);
         CircuitBreaker breaker = breaker(d);
         if (!breaker.tryAcquirePermission()) {
+            t.rejected = true;
             meter.record(0, true);
             throw new ModelUnavailableException("model '" + d.name() + "' version " + d.version()
                     + " is failing: its circuit breaker is open");
         }
         long start = System.nanoTime();
+        t.computeStart = start;
+        meter.enter();
         try {
-            List<NamedTensor> out = timeoutMillis(d) > 0 ? timed(v, inputs, timeoutMillis(d)) : v.infer(inputs);
+            List<NamedTensor> out = timeoutMillis(d) > 0 ? timed(v, inputs, timeoutMillis(d), t) : v.infer(inputs);
             long took = System.nanoTime() - start;
+            t.computeNanos += took;
             breaker.onSuccess(took, TimeUnit.NANOSECONDS);
             meter.record(took, false);
             return out;
@@ -336,14 +424,17 @@ public class VersionRouter implements Router, InferenceStats {
             throw e;
         } catch (RuntimeException e) {
             long took = System.nanoTime() - start;
+            t.computeNanos += took;
             breaker.onError(took, TimeUnit.NANOSECONDS, e);
             meter.record(took, true);
             throw e instanceof EnclaveException ee ? ee
                     : new InferenceException("model '" + d.name() + "' version " + d.version() + " failed: " + e, e);
+        } finally {
+            meter.leave();
         }
     }
 
-    private List<NamedTensor> timed(ModelVersion v, List<NamedTensor> inputs, long millis) {
+    private List<NamedTensor> timed(ModelVersion v, List<NamedTensor> inputs, long millis, Trace t) {
         Future<List<NamedTensor>> f;
         try {
             f = timed.submit(() -> v.infer(inputs));
@@ -354,6 +445,7 @@ public class VersionRouter implements Router, InferenceStats {
             return f.get(millis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             f.cancel(true);
+            t.timedOut = true;
             throw new InferenceException("model '" + v.descriptor().name() + "' version " + v.descriptor().version()
                     + " timed out after " + millis + " ms");
         } catch (ExecutionException e) {

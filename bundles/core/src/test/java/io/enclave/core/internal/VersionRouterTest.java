@@ -297,6 +297,32 @@ class VersionRouterTest {
         assertEquals(0, s.requests(), "shadow copies are not requests");
     }
 
+    @Test
+    void readyMeansEveryVersionThatShouldServeIsReady() throws Exception {
+        assertTrue(router.ready());
+        Fakes.Engine broken = new Fakes.Engine();
+        EngineModelRegistry other = new EngineModelRegistry();
+        TrafficManager rules = new TrafficManager(null, null, other);
+        VersionRouter r = new VersionRouter(other, rules, new VersionMeters());
+        try {
+            assertFalse(r.ready(), "nothing installed");
+            other.bindEngine(broken);
+            other.bindDescriptor(Fakes.model("m", "1.0.0"));
+            EngineModelRegistryTest.await(other::allReady);
+            broken.failWith = "bad graph";
+            other.bindDescriptor(Fakes.model("m", "2.0.0"));
+            EngineModelRegistryTest.await(() -> other.versions("m").get(1).failure() != null);
+            rules.activate();
+            rules.set(TrafficRules.none("m").toBuilder().stable(v("1.0.0")).canary(v("2.0.0"), 0).build());
+            assertTrue(r.ready(), "a failed canary at 0 % takes no traffic");
+            rules.canary("m", v("2.0.0"), 10);
+            assertFalse(r.ready(), "a failed canary with a share should serve and cannot");
+        } finally {
+            rules.deactivate();
+            other.deactivate();
+        }
+    }
+
     private static Version v(String s) {
         return Version.parseVersion(s);
     }

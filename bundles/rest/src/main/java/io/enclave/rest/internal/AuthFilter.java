@@ -58,36 +58,7 @@ final class AuthFilter implements ContainerRequestFilter {
     }
 
     private Identity authenticate(String header) {
-        if (header == null || header.isBlank()) {
-            throw new AuthenticationException("authentication required");
-        }
-        if (header.length() > MAX_HEADER) {
-            throw new AuthenticationException("Authorization header too long");
-        }
-        if (header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return security.authenticateToken(header.substring(7).trim(), remote());
-        }
-        if (!header.regionMatches(true, 0, "Basic ", 0, 6)) {
-            throw new AuthenticationException("use HTTP Basic authentication or a Bearer API key");
-        }
-        byte[] decoded;
-        try {
-            decoded = Base64.getDecoder().decode(header.substring(6).trim());
-        } catch (IllegalArgumentException e) {
-            throw new AuthenticationException("malformed Basic credentials");
-        }
-        String pair = new String(decoded, StandardCharsets.UTF_8);
-        Arrays.fill(decoded, (byte) 0);
-        int colon = pair.indexOf(':');
-        if (colon <= 0) {
-            throw new AuthenticationException("malformed Basic credentials");
-        }
-        char[] password = pair.substring(colon + 1).toCharArray();
-        try {
-            return security.authenticate(pair.substring(0, colon), password, remote());
-        } finally {
-            Arrays.fill(password, '\0');
-        }
+        return security.authenticateHeader(header, remote());
     }
 
     private String remote() {

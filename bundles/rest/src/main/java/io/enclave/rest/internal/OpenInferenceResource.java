@@ -68,12 +68,15 @@ public class OpenInferenceResource {
         return ok(codec.object(Map.of("live", true)));
     }
 
-    /** 200 when every installed version is loaded; 4xx otherwise, as the protocol specifies. */
+    /**
+     * 200 when every version that should take traffic is loaded and warmed (a canary still loading at
+     * 0 % does not count); 4xx otherwise, as the protocol specifies. Open, for probes: says nothing else.
+     */
     @GET
     @Path("health/ready")
     @Open
     public Response ready() {
-        boolean ready = registry.allReady();
+        boolean ready = router.ready();
         return Response.status(ready ? 200 : 400).entity(codec.object(Map.of("ready", ready))).build();
     }
 

@@ -1,0 +1,64 @@
+package io.enclave.shell.model;
+
+import java.util.Locale;
+
+import org.apache.karaf.shell.api.action.Action;
+import org.apache.karaf.shell.api.action.Argument;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Completion;
+import org.apache.karaf.shell.api.action.Option;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.support.table.ShellTable;
+
+import io.enclave.api.InferenceStats;
+import io.enclave.api.ModelRegistry;
+import io.enclave.api.ModelVersion;
+import io.enclave.api.Slo;
+import io.enclave.api.VersionStats;
+
+@Service
+@Command(scope = "model", name = "stats", description = "Counts, latency percentiles, error ratio and load per model "
+        + "version over a recent window")
+public class StatsCommand implements Action {
+    @Reference
+    ModelRegistry registry;
+    @Reference
+    InferenceStats stats;
+
+    @Argument(index = 0, name = "model", description = "Only this model")
+    @Completion(ModelNameCompleter.class)
+    String model;
+
+    @Option(name = "--window", aliases = "-w", description = "Seconds of history, 1 to 300 (default 60)")
+    int window = 60;
+
+    @Override
+    public Object execute() {
+        if (window < 1 || window > Slo.MAX_WINDOW_SECONDS) {
+            throw new IllegalArgumentException("--window must be 1 to " + Slo.MAX_WINDOW_SECONDS + " seconds");
+        }
+        ShellTable table = new ShellTable();
+        table.column("Model");
+        table.column("Version");
+        table.column("Requests").alignRight();
+        table.column("In window").alignRight();
+        table.column("Req/s").alignRight();
+        table.column("p50 ms").alignRight();
+        table.column("p95 ms").alignRight();
+        table.column("p99 ms").alignRight();
+        table.column("Error ratio").alignRight();
+        table.column("Batch").alignRight();
+        table.column("Queue").alignRight();
+        table.column("Running").alignRight();
+        for (ModelVersion v : model == null ? registry.versions() : registry.versions(model)) {
+            VersionStats s = stats.stats(v.descriptor().name(), v.descriptor().version(), window);
+            table.addRow().addContent(v.descriptor().name(), v.descriptor().version(), s.requests(), s.windowRequests(),
+                    String.format(Locale.ROOT, "%.1f", (double) s.windowRequests() / window), TrafficText.millis(s.p50Millis()),
+                    TrafficText.millis(s.p95Millis()), TrafficText.millis(s.p99Millis()),
+                    String.format(Locale.ROOT, "%.4f", s.windowErrorRate()), 1, 0, s.inFlight());
+        }
+        table.print(System.out);
+        return null;
+    }
+}
