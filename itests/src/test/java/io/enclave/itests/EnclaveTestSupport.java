@@ -110,6 +110,8 @@ public abstract class EnclaveTestSupport extends KarafTestSupport {
                 editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.localRepository", localRepository),
                 editConfigurationFilePut("etc/system.properties", HTTP_PORT_PROPERTY, http),
                 editConfigurationFilePut("etc/system.properties", HTTPS_PORT_PROPERTY, https),
+                // where tests leave what outlives the container (screenshots)
+                editConfigurationFilePut("etc/system.properties", "enclave.itest.target", new File("target").getAbsolutePath()),
                 editConfigurationFilePut("etc/io.enclave.security.tls.cfg", "port", https),
                 // servers in tests bind to loopback only
                 editConfigurationFilePut("etc/io.enclave.security.tls.cfg", "address", "127.0.0.1"),
