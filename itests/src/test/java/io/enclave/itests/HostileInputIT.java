@@ -79,4 +79,34 @@ public class HostileInputIT extends EnclaveTestSupport {
         assertEquals(200, post("/v2/models/minilm/infer", "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\","
                 + " \"shape\": [1], \"data\": [\"still healthy\"]}]}").status());
     }
+
+    @Test
+    public void zipSlipArchivesAndTraversingModelFilesAreRefused() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Path.of("target", "hostile-it").toAbsolutePath();
+        java.nio.file.Files.createDirectories(dir);
+        java.nio.file.Path data = java.nio.file.Path.of(System.getProperty("karaf.data"));
+        List<String> artifacts = List.of("../../../../tmp/enclave-zip-slip.onnx", "/etc/passwd", "model/../../x.onnx");
+        for (String artifact : artifacts) {
+            java.nio.file.Path zip = dir.resolve("slip-" + Math.abs(artifact.hashCode()) + ".zip");
+            try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(java.nio.file.Files.newOutputStream(zip))) {
+                z.putNextEntry(new java.util.zip.ZipEntry("model.json"));
+                z.write(("{\"name\": \"slip\", \"version\": \"1.0.0\", \"engine\": \"onnxruntime\", \"artifact\": \""
+                        + artifact + "\", \"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [-1, 2]}],"
+                        + " \"outputs\": [{\"name\": \"y\", \"datatype\": \"FP32\", \"shape\": [-1, 2]}]}").getBytes());
+                z.closeEntry();
+                // an entry that would land outside any folder it was extracted to
+                z.putNextEntry(new java.util.zip.ZipEntry("../../../../tmp/enclave-zip-slip.onnx"));
+                z.write("not a model".getBytes());
+                z.closeEntry();
+            }
+            Reply r = send(HttpRequest.newBuilder(URI.create(base() + "/enclave/v1/models"))
+                    .header("Content-Type", "application/zip").POST(HttpRequest.BodyPublishers.ofFile(zip)), admin());
+            assertEquals(artifact + ": " + r.body(), 400, r.status());
+            assertTrue(r.error(), r.error().contains("not a plain relative file name"));
+        }
+        assertTrue("nothing was extracted outside", !java.nio.file.Files.exists(java.nio.file.Path.of("/tmp/enclave-zip-slip.onnx"))
+                && !java.nio.file.Files.exists(data.resolve("../../tmp/enclave-zip-slip.onnx").normalize()));
+        assertEquals(404, get("/v2/models/slip").status());
+        assertEquals(200, get("/v2/health/ready", ANONYMOUS).status());
+    }
 }

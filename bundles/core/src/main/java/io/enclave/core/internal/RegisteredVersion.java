@@ -2,12 +2,17 @@ package io.enclave.core.internal;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
+import io.enclave.api.BatchingSettings;
 import io.enclave.api.InferenceEngine;
+import io.enclave.api.InferenceTimeoutException;
 import io.enclave.api.InferenceException;
 import io.enclave.api.LoadedModel;
 import io.enclave.api.ModelDescriptor;
@@ -34,9 +39,14 @@ final class RegisteredVersion implements ModelVersion {
 
     private final double faultRate;
     private final long faultMillis;
+    private final long timeoutMillis;
+    private volatile BatchingSettings settings;
+    private volatile Batcher batcher;
 
     RegisteredVersion(ModelDescriptor descriptor) {
         this.descriptor = descriptor;
+        this.timeoutMillis = descriptor.properties().get("timeoutMs") instanceof Number n ? n.longValue() : 0;
+        this.settings = declaredBatching(descriptor);
         Map<?, ?> faults = descriptor.properties().get("faults") instanceof Map<?, ?> m ? m : Map.of();
         this.faultRate = faults.get("errorRate") instanceof Number n ? n.doubleValue() : 0;
         this.faultMillis = faults.get("latencyMs") instanceof Number n ? n.longValue() : 0;
@@ -81,19 +91,98 @@ final class RegisteredVersion implements ModelVersion {
         return engine;
     }
 
+    /** The job of the last request this thread ran, for the router's figures (queue time, batch size). */
+    private static final ThreadLocal<Batcher.Job> LAST_JOB = new ThreadLocal<>();
+
+    static Batcher.Job lastJob() {
+        Batcher.Job j = LAST_JOB.get();
+        LAST_JOB.remove();
+        return j;
+    }
+
     @Override
     public List<NamedTensor> infer(List<NamedTensor> inputs) {
+        Batcher b = batcher;
+        if (state != ModelState.READY || b == null) {
+            throw unavailable();
+        }
+        injectFaults();
+        Batcher.Job job = b.submit(inputs);
+        LAST_JOB.set(job);
+        long wait = timeoutMillis > 0 ? timeoutMillis : b.settings().deadlineMillis() + 600_000;
+        try {
+            return job.result.get(wait, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            job.result.cancel(false);
+            throw new InferenceTimeoutException("model '" + descriptor.name() + "' version " + descriptor.version()
+                    + " timed out after " + wait + " ms");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException r) {
+                throw r;
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw new InferenceException("model '" + descriptor.name() + "' failed: " + c, c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            job.result.cancel(false);
+            throw new ModelUnavailableException("interrupted while waiting for model '" + descriptor.name() + "'");
+        }
+    }
+
+    private ModelUnavailableException unavailable() {
+        return new ModelUnavailableException("model " + descriptor.name() + " version " + descriptor.version()
+                + " is " + state + (failure == null ? "" : ": " + failure));
+    }
+
+    /** One batch on the engine, on a worker thread; an unload waits for it. */
+    private List<NamedTensor> runBatch(List<NamedTensor> batch) {
         lock.readLock().lock();
         try {
-            if (state != ModelState.READY) {
-                throw new ModelUnavailableException("model " + descriptor.name() + " version " + descriptor.version()
-                        + " is " + state + (failure == null ? "" : ": " + failure));
+            if (loaded == null || (state != ModelState.READY && state != ModelState.DRAINING)) {
+                throw unavailable();
             }
-            injectFaults();
-            return loaded.infer(inputs);
+            return loaded.infer(batch);
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    Batcher batcher() {
+        return batcher;
+    }
+
+    /** Applies new batching settings to the running version, from the next batch on. */
+    void tune(BatchingSettings next) {
+        settings = next;
+        Batcher b = batcher;
+        if (b != null) {
+            b.reconfigure(next);
+        }
+    }
+
+    BatchingSettings settings() {
+        return settings;
+    }
+
+    /** model.json's {@code "batching"} over the defaults. */
+    static BatchingSettings declaredBatching(ModelDescriptor d) {
+        BatchingSettings def = BatchingSettings.defaults();
+        if (!(d.properties().get("batching") instanceof Map<?, ?> m)) {
+            return def;
+        }
+        long delayMicros = m.get("maxQueueDelayMicros") instanceof Number n ? n.longValue()
+                : m.get("maxQueueDelayMs") instanceof Number n2 ? Math.round(n2.doubleValue() * 1000) : def.maxQueueDelayMicros();
+        return new BatchingSettings(num(m, "maxBatchSize", def.maxBatchSize()), delayMicros,
+                num(m, "queueCapacity", def.queueCapacity()), num(m, "minWorkers", def.minWorkers()),
+                Math.max(num(m, "minWorkers", def.minWorkers()), num(m, "maxWorkers", def.maxWorkers())),
+                num(m, "deadlineMs", (int) def.deadlineMillis()));
+    }
+
+    private static int num(Map<?, ?> m, String key, int otherwise) {
+        return m.get(key) instanceof Number n ? n.intValue() : otherwise;
     }
 
     /**
@@ -138,6 +227,7 @@ final class RegisteredVersion implements ModelVersion {
             engine = on;
             loadMillis = millis;
             failure = null;
+            batcher = new Batcher(descriptor.name() + "-" + descriptor.version(), settings, this::runBatch);
             state = ModelState.READY;
             return true;
         } finally {
@@ -160,6 +250,13 @@ final class RegisteredVersion implements ModelVersion {
     /** Stops taking requests, waits for those in flight, frees the model. */
     void unload(ModelState next, String why) {
         state = ModelState.DRAINING;
+        Batcher b = batcher;
+        if (b != null) {
+            // what was accepted is answered: the queue runs dry before the model is freed
+            b.drain(b.settings().deadlineMillis());
+            b.close();
+        }
+        batcher = null;
         lock.writeLock().lock();
         try {
             if (loaded != null) {

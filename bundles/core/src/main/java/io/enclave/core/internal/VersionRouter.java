@@ -14,11 +14,8 @@ import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -39,6 +36,8 @@ import io.enclave.api.InferenceObserver;
 import io.enclave.api.InferenceRequest;
 import io.enclave.api.InferenceResponse;
 import io.enclave.api.InferenceStats;
+import io.enclave.api.InferenceTimeoutException;
+import io.enclave.api.OverloadedException;
 import io.enclave.api.InvalidInputException;
 import io.enclave.api.ModelDescriptor;
 import io.enclave.api.ModelNotFoundException;
@@ -81,7 +80,6 @@ public class VersionRouter implements Router, InferenceStats {
     private final Map<String, String> fallbackOf = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicLong sequence = new java.util.concurrent.atomic.AtomicLong();
     private final ThreadPoolExecutor shadows;
-    private final ExecutorService timed;
 
     @Activate
     public VersionRouter(@Reference(name = "registry") ModelRegistry registry,
@@ -89,14 +87,8 @@ public class VersionRouter implements Router, InferenceStats {
         this.meters = meters;
         this.registry = registry;
         this.traffic = traffic;
-        AtomicInteger n = new AtomicInteger();
         this.shadows = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(SHADOW_QUEUE), r -> {
             Thread t = new Thread(r, "enclave-shadow");
-            t.setDaemon(true);
-            return t;
-        });
-        this.timed = new ThreadPoolExecutor(0, 256, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-            Thread t = new Thread(r, "enclave-timed-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
@@ -105,7 +97,6 @@ public class VersionRouter implements Router, InferenceStats {
     @Deactivate
     void deactivate() {
         shadows.shutdownNow();
-        timed.shutdownNow();
     }
 
     @Override
@@ -274,6 +265,7 @@ public class VersionRouter implements Router, InferenceStats {
         long computeNanos;
         boolean timedOut;
         boolean rejected;
+        int batchSize = 1;
     }
 
     @Reference(cardinality = org.osgi.service.component.annotations.ReferenceCardinality.MULTIPLE,
@@ -311,7 +303,7 @@ public class VersionRouter implements Router, InferenceStats {
                 for (InferenceObserver o : observers) {
                     try {
                         o.completed(model, model == InferenceObserver.UNKNOWN ? "" : t.version, outcome, total, queue,
-                                t.computeNanos, 1);
+                                t.computeNanos, t.batchSize);
                     } catch (RuntimeException e) {
                         LOG.debug("observer {} failed: {}", o, e.toString());
                     }
@@ -413,50 +405,43 @@ public class VersionRouter implements Router, InferenceStats {
         t.computeStart = start;
         meter.enter();
         try {
-            List<NamedTensor> out = timeoutMillis(d) > 0 ? timed(v, inputs, timeoutMillis(d), t) : v.infer(inputs);
+            List<NamedTensor> out = v.infer(inputs);
             long took = System.nanoTime() - start;
-            t.computeNanos += took;
+            Batcher.Job job = RegisteredVersion.lastJob();
+            if (job != null && job.started > 0) {
+                t.computeStart = job.started;
+                t.computeNanos += System.nanoTime() - job.started;
+                t.batchSize = Math.max(1, job.batchSize);
+            } else {
+                t.computeNanos += took;
+            }
             breaker.onSuccess(took, TimeUnit.NANOSECONDS);
             meter.record(took, false);
             return out;
         } catch (InvalidInputException e) {
+            RegisteredVersion.lastJob();
             breaker.releasePermission();
             throw e;
+        } catch (OverloadedException e) {
+            // refused for lack of room, not a failure of the version: the breaker does not count it
+            RegisteredVersion.lastJob();
+            breaker.releasePermission();
+            t.rejected = true;
+            meter.record(System.nanoTime() - start, true);
+            throw e;
         } catch (RuntimeException e) {
+            RegisteredVersion.lastJob();
             long took = System.nanoTime() - start;
             t.computeNanos += took;
+            if (e instanceof InferenceTimeoutException) {
+                t.timedOut = true;
+            }
             breaker.onError(took, TimeUnit.NANOSECONDS, e);
             meter.record(took, true);
             throw e instanceof EnclaveException ee ? ee
                     : new InferenceException("model '" + d.name() + "' version " + d.version() + " failed: " + e, e);
         } finally {
             meter.leave();
-        }
-    }
-
-    private List<NamedTensor> timed(ModelVersion v, List<NamedTensor> inputs, long millis, Trace t) {
-        Future<List<NamedTensor>> f;
-        try {
-            f = timed.submit(() -> v.infer(inputs));
-        } catch (RejectedExecutionException busy) {
-            return v.infer(inputs);
-        }
-        try {
-            return f.get(millis, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            f.cancel(true);
-            t.timedOut = true;
-            throw new InferenceException("model '" + v.descriptor().name() + "' version " + v.descriptor().version()
-                    + " timed out after " + millis + " ms");
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new InferenceException("model '" + v.descriptor().name() + "' failed: " + c, c);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ModelUnavailableException("interrupted while waiting for model '" + v.descriptor().name() + "'");
         }
     }
 

@@ -15,6 +15,7 @@ import io.enclave.api.InferenceException;
 import io.enclave.api.InvalidInputException;
 import io.enclave.api.ModelNotFoundException;
 import io.enclave.api.ModelUnavailableException;
+import io.enclave.api.OverloadedException;
 
 /**
  * Every failure leaves as {@code {"error": "..."}} with the status the protocol expects: the
@@ -50,6 +51,9 @@ final class ErrorMapper implements ExceptionMapper<Throwable> {
             status = 400;
         } else if (e instanceof ModelNotFoundException) {
             status = 404;
+        } else if (e instanceof OverloadedException o) {
+            return Response.status(503).type(MediaType.APPLICATION_JSON_TYPE).header("Retry-After", o.retryAfterSeconds())
+                    .entity(codec.error(message)).build();
         } else if (e instanceof ConflictException) {
             status = 409;
         } else if (e instanceof ModelUnavailableException) {

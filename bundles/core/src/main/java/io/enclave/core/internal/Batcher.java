@@ -1,0 +1,279 @@
+package io.enclave.core.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.enclave.api.BatchingSettings;
+import io.enclave.api.ModelUnavailableException;
+import io.enclave.api.NamedTensor;
+import io.enclave.api.OverloadedException;
+
+/**
+ * One model version's queue and workers. A worker takes the oldest request, adds every compatible
+ * request already queued (up to the batch size), and waits for more only while callers are between
+ * arriving and queueing, at most the configured delay: an idle version runs a lone request at once.
+ * Requests whose deadline passed while queued are dropped before they run. Workers are added while
+ * the queue stays deeper than a batch and retire after a minute idle.
+ */
+final class Batcher {
+    private static final Logger LOG = LoggerFactory.getLogger(Batcher.class);
+    private static final long IDLE_RETIRE_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+    /** One waiting request. */
+    static final class Job {
+        final List<NamedTensor> inputs;
+        final int rows;
+        final long deadline;
+        final long enqueued = System.nanoTime();
+        final CompletableFuture<List<NamedTensor>> result = new CompletableFuture<>();
+        volatile long started;
+        volatile int batchSize;
+
+        Job(List<NamedTensor> inputs, int rows, long deadline) {
+            this.inputs = inputs;
+            this.rows = rows;
+            this.deadline = deadline;
+        }
+    }
+
+    private final String name;
+    private final Function<List<NamedTensor>, List<NamedTensor>> engine;
+    private final LinkedBlockingQueue<Job> queue = new LinkedBlockingQueue<>();
+    private final AtomicInteger queued = new AtomicInteger();
+    private final AtomicInteger arriving = new AtomicInteger();
+    private final AtomicInteger workers = new AtomicInteger();
+    private final AtomicInteger busy = new AtomicInteger();
+    private final AtomicInteger threadIds = new AtomicInteger();
+    private volatile BatchingSettings settings;
+    private volatile boolean closed;
+
+    /**
+     * @param engine runs one batch; called on a worker thread
+     */
+    Batcher(String name, BatchingSettings settings, Function<List<NamedTensor>, List<NamedTensor>> engine) {
+        this.name = name;
+        this.settings = settings;
+        this.engine = engine;
+        for (int i = 0; i < settings.minWorkers(); i++) {
+            startWorker();
+        }
+    }
+
+    BatchingSettings settings() {
+        return settings;
+    }
+
+    /** Applies to the next batch; workers come and go to fit the new bounds. */
+    void reconfigure(BatchingSettings next) {
+        settings = next;
+        while (workers.get() < next.minWorkers()) {
+            startWorker();
+        }
+    }
+
+    int queueDepth() {
+        return queued.get();
+    }
+
+    int workers() {
+        return workers.get();
+    }
+
+    int busy() {
+        return busy.get();
+    }
+
+    /**
+     * Queues a request.
+     *
+     * @return its future result
+     * @throws OverloadedException when the queue is full
+     */
+    Job submit(List<NamedTensor> inputs) {
+        BatchingSettings s = settings;
+        if (closed) {
+            throw new ModelUnavailableException(name + " is being removed");
+        }
+        int rows = Tensors.rows(inputs);
+        Job job = new Job(inputs, rows, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(s.deadlineMillis()));
+        arriving.incrementAndGet();
+        try {
+            if (queued.incrementAndGet() > s.queueCapacity()) {
+                queued.decrementAndGet();
+                throw new OverloadedException(name + " is overloaded: " + s.queueCapacity() + " requests are already "
+                        + "waiting", 1);
+            }
+            queue.add(job);
+        } finally {
+            arriving.decrementAndGet();
+        }
+        if (busy.get() >= workers.get() && queued.get() > s.maxBatchSize() && workers.get() < s.maxWorkers()) {
+            startWorker();
+        }
+        return job;
+    }
+
+    /** Waits, at most {@code millis}, until nothing is queued or running. */
+    void drain(long millis) {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while ((queued.get() > 0 || busy.get() > 0) && System.nanoTime() < end && workers.get() > 0) {
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Fails every queued request: the version is going away. */
+    void close() {
+        closed = true;
+        for (Job j; (j = queue.poll()) != null;) {
+            queued.decrementAndGet();
+            j.result.completeExceptionally(new ModelUnavailableException(name + " was removed before this request ran"));
+        }
+    }
+
+    private void startWorker() {
+        if (workers.incrementAndGet() > Math.max(1, settings.maxWorkers())) {
+            workers.decrementAndGet();
+            return;
+        }
+        Thread t = new Thread(this::work, "enclave-worker-" + name + "-" + threadIds.incrementAndGet());
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void work() {
+        long idleSince = System.nanoTime();
+        try {
+            while (!closed) {
+                Job first;
+                try {
+                    first = queue.poll(1, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (first == null) {
+                    if (System.nanoTime() - idleSince > IDLE_RETIRE_NANOS && retire()) {
+                        return;
+                    }
+                    if (workers.get() > settings.maxWorkers() && retire()) {
+                        return;
+                    }
+                    continue;
+                }
+                queued.decrementAndGet();
+                busy.incrementAndGet();
+                try {
+                    run(gather(first));
+                } finally {
+                    busy.decrementAndGet();
+                }
+                idleSince = System.nanoTime();
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.error("worker for {} stopped: {}", name, e.toString(), e);
+            workers.decrementAndGet();
+            if (!closed) {
+                startWorker();
+            }
+            return;
+        }
+        workers.decrementAndGet();
+    }
+
+    private boolean retire() {
+        int n = workers.get();
+        return n > settings.minWorkers() && workers.compareAndSet(n, n - 1);
+    }
+
+    /** The first request plus compatible ones already queued, and more while they are on their way. */
+    private List<Job> gather(Job first) {
+        List<Job> batch = new ArrayList<>();
+        batch.add(first);
+        BatchingSettings s = settings;
+        if (first.rows < 0 || s.maxBatchSize() <= 1) {
+            return batch;
+        }
+        int rows = first.rows;
+        long waitUntil = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(s.maxQueueDelayMicros());
+        while (rows < s.maxBatchSize()) {
+            Job next = queue.peek();
+            if (next == null) {
+                // wait only for callers already between arriving and queueing
+                if (arriving.get() == 0 || System.nanoTime() >= waitUntil) {
+                    break;
+                }
+                Thread.onSpinWait();
+                continue;
+            }
+            if (next.rows < 0 || rows + next.rows > s.maxBatchSize() || !Tensors.compatible(first.inputs, next.inputs)) {
+                break;
+            }
+            if (queue.remove(next)) {
+                queued.decrementAndGet();
+                batch.add(next);
+                rows += next.rows;
+            }
+        }
+        return batch;
+    }
+
+    private void run(List<Job> batch) {
+        long now = System.nanoTime();
+        List<Job> live = new ArrayList<>(batch.size());
+        for (Job j : batch) {
+            if (j.result.isDone()) {
+                continue;
+            }
+            if (now > j.deadline) {
+                j.result.completeExceptionally(new OverloadedException(name + " could not start this request within its "
+                        + "deadline of " + settings.deadlineMillis() + " ms", 1));
+            } else {
+                live.add(j);
+            }
+        }
+        if (live.isEmpty()) {
+            return;
+        }
+        int rows = 0;
+        for (Job j : live) {
+            j.started = now;
+            j.batchSize = live.size();
+            rows += Math.max(0, j.rows);
+        }
+        try {
+            if (live.size() == 1) {
+                live.get(0).result.complete(engine.apply(live.get(0).inputs));
+                return;
+            }
+            List<List<NamedTensor>> inputs = new ArrayList<>(live.size());
+            int[] counts = new int[live.size()];
+            for (int i = 0; i < live.size(); i++) {
+                inputs.add(live.get(i).inputs);
+                counts[i] = live.get(i).rows;
+            }
+            List<List<NamedTensor>> outputs = Tensors.split(engine.apply(Tensors.concat(inputs)), counts);
+            for (int i = 0; i < live.size(); i++) {
+                live.get(i).result.complete(outputs.get(i));
+            }
+        } catch (RuntimeException | Error e) {
+            for (Job j : live) {
+                j.result.completeExceptionally(e);
+            }
+        }
+        if (rows == 0) {
+            LOG.trace("empty batch for {}", name);
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package io.enclave.core.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+import io.enclave.api.BatchingSettings;
+import io.enclave.api.DataType;
+import io.enclave.api.NamedTensor;
+import io.enclave.api.OverloadedException;
+
+class BatcherTest {
+    private final List<Integer> batches = new CopyOnWriteArrayList<>();
+    private volatile CountDownLatch gate = new CountDownLatch(0);
+
+    /** Doubles x; records each batch's rows; waits at the gate. */
+    private List<NamedTensor> engine(List<NamedTensor> in) {
+        try {
+            gate.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        float[] x = in.get(0).floats();
+        float[] y = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            y[i] = 2 * x[i];
+        }
+        batches.add((int) in.get(0).shape()[0]);
+        return List.of(new NamedTensor("y", DataType.FP32, in.get(0).shape(), y));
+    }
+
+    private static List<NamedTensor> row(float a, float b) {
+        return List.of(new NamedTensor("x", DataType.FP32, new long[] {1, 2}, new float[] {a, b}));
+    }
+
+    @Test
+    void aLoneRequestIsNotHeldForTheBatchDelay() throws Exception {
+        Batcher b = new Batcher("t", new BatchingSettings(32, 1_000_000, 100, 1, 1, 30_000), this::engine);
+        try {
+            Batcher.Job job = b.submit(row(1, 2));
+            assertArrayEquals(new float[] {2, 4}, job.result.get(5, TimeUnit.SECONDS).get(0).floats());
+            assertTrue(job.started - job.enqueued < TimeUnit.MILLISECONDS.toNanos(500),
+                    "an idle worker starts at once instead of waiting the 1 s delay");
+            assertEquals(List.of(1), batches);
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void requestsThatQueueWhileTheWorkerIsBusyRunTogetherAndGetTheirOwnRows() throws Exception {
+        gate = new CountDownLatch(1);
+        Batcher b = new Batcher("t", new BatchingSettings(8, 0, 100, 1, 1, 30_000), this::engine);
+        try {
+            Batcher.Job first = b.submit(row(0, 0));
+            while (b.busy() == 0) {
+                Thread.onSpinWait();
+            }
+            List<Batcher.Job> jobs = new ArrayList<>();
+            for (int i = 1; i <= 10; i++) {
+                jobs.add(b.submit(row(i, -i)));
+            }
+            gate.countDown();
+            first.result.get(5, TimeUnit.SECONDS);
+            for (int i = 1; i <= 10; i++) {
+                assertArrayEquals(new float[] {2 * i, -2 * i}, jobs.get(i - 1).result.get(5, TimeUnit.SECONDS).get(0).floats());
+            }
+            assertEquals(List.of(1, 8, 2), batches, "at most 8 rows a batch, in arrival order");
+            assertEquals(8, jobs.get(0).batchSize);
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void aFullQueueRefusesAtOnceAndAnExpiredRequestNeverRuns() throws Exception {
+        gate = new CountDownLatch(1);
+        Batcher b = new Batcher("t", new BatchingSettings(1, 0, 2, 1, 1, 50), this::engine);
+        try {
+            Batcher.Job running = b.submit(row(1, 1));
+            while (b.busy() == 0) {
+                Thread.onSpinWait();
+            }
+            Batcher.Job waiting1 = b.submit(row(2, 2));
+            Batcher.Job waiting2 = b.submit(row(3, 3));
+            OverloadedException full = assertThrows(OverloadedException.class, () -> b.submit(row(4, 4)));
+            assertTrue(full.getMessage().contains("2 requests are already waiting"), full.getMessage());
+            assertEquals(1, full.retryAfterSeconds());
+            Thread.sleep(100);
+            gate.countDown();
+            running.result.get(5, TimeUnit.SECONDS);
+            ExecutionException late = assertThrows(ExecutionException.class, () -> waiting1.result.get(5, TimeUnit.SECONDS));
+            assertTrue(late.getCause() instanceof OverloadedException, late.toString());
+            assertThrows(ExecutionException.class, () -> waiting2.result.get(5, TimeUnit.SECONDS));
+            assertEquals(List.of(1), batches, "the expired requests were dropped before compute");
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void tensorsJoinAndSplitAlongTheBatchDimension() {
+        List<NamedTensor> a = List.of(NamedTensor.ofStrings("text", "one", "two"));
+        List<NamedTensor> b = List.of(NamedTensor.ofStrings("text", "three"));
+        assertTrue(Tensors.compatible(a, b));
+        List<NamedTensor> joined = Tensors.concat(List.of(a, b));
+        assertArrayEquals(new long[] {3}, joined.get(0).shape());
+        assertArrayEquals(new String[] {"one", "two", "three"}, joined.get(0).strings());
+        NamedTensor out = new NamedTensor("e", DataType.FP32, new long[] {3, 2}, new float[] {1, 2, 3, 4, 5, 6});
+        List<List<NamedTensor>> parts = Tensors.split(List.of(out), new int[] {2, 1});
+        assertArrayEquals(new float[] {1, 2, 3, 4}, parts.get(0).get(0).floats());
+        assertArrayEquals(new long[] {1, 2}, parts.get(1).get(0).shape());
+        assertTrue(!Tensors.compatible(row(1, 2), List.of(new NamedTensor("x", DataType.FP32, new long[] {1, 3},
+                new float[] {1, 2, 3}))), "different row widths do not share a batch");
+    }
+}
