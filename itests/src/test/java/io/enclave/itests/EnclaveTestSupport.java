@@ -243,7 +243,9 @@ public abstract class EnclaveTestSupport extends KarafTestSupport {
             return false;
         }
         try {
-            return get("/v2/health/ready", ANONYMOUS).status() == 200;
+            // the tests also call versions that take no traffic: wait for every installed one
+            return get("/v2/health/ready", ANONYMOUS).status() == 200
+                    && getOsgiService(io.enclave.api.ModelRegistry.class).allReady();
         } catch (Exception e) {
             return false;
         }

@@ -25,6 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.enclave.api.AuditLog;
+import io.enclave.api.BatchingSettings;
 import io.enclave.api.InferenceEngine;
 import io.enclave.api.InferenceObserver;
 import io.enclave.api.LoadedModel;
@@ -40,7 +41,7 @@ import io.enclave.api.NamedTensor;
  * Descriptors and engines come and go as bundles start and stop; loading happens on a small pool,
  * never on the thread that delivered the service event.
  */
-@Component(service = ModelRegistry.class, immediate = true)
+@Component(service = {ModelRegistry.class, EngineModelRegistry.class}, immediate = true)
 public class EngineModelRegistry implements ModelRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(EngineModelRegistry.class);
     private static final Comparator<ModelVersion> ORDER = Comparator
@@ -106,6 +107,10 @@ public class EngineModelRegistry implements ModelRegistry {
             policyOption = ReferencePolicyOption.GREEDY)
     void bindDescriptor(ModelDescriptor descriptor) {
         RegisteredVersion v = new RegisteredVersion(descriptor);
+        BatchingSettings override = overrides.apply(descriptor.name());
+        if (override != null) {
+            v.tune(override);
+        }
         RegisteredVersion previous = versions.putIfAbsent(descriptor.id(), v);
         if (previous != null) {
             LOG.error("{} from {} ignored: that version is already installed from {}", descriptor,
@@ -230,6 +235,18 @@ public class EngineModelRegistry implements ModelRegistry {
             v.unload(null, null);
         }
         versions.clear();
+    }
+
+    private volatile java.util.function.Function<String, BatchingSettings> overrides = model -> null;
+
+    /** Where a version being installed finds its model's batching override. */
+    void batchingOverrides(java.util.function.Function<String, BatchingSettings> lookup) {
+        overrides = lookup;
+    }
+
+    /** @return the registry's own record of a version, or null */
+    RegisteredVersion registered(String model, Version version) {
+        return versions.get(model + ":" + version);
     }
 
     @Override

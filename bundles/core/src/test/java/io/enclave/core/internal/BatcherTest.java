@@ -22,9 +22,11 @@ import io.enclave.api.OverloadedException;
 class BatcherTest {
     private final List<Integer> batches = new CopyOnWriteArrayList<>();
     private volatile CountDownLatch gate = new CountDownLatch(0);
+    private final CountDownLatch entered = new CountDownLatch(1);
 
     /** Doubles x; records each batch's rows; waits at the gate. */
     private List<NamedTensor> engine(List<NamedTensor> in) {
+        entered.countDown();
         try {
             gate.await();
         } catch (InterruptedException e) {
@@ -63,9 +65,7 @@ class BatcherTest {
         Batcher b = new Batcher("t", new BatchingSettings(8, 0, 100, 1, 1, 30_000), this::engine);
         try {
             Batcher.Job first = b.submit(row(0, 0));
-            while (b.busy() == 0) {
-                Thread.onSpinWait();
-            }
+            entered.await(5, TimeUnit.SECONDS);
             List<Batcher.Job> jobs = new ArrayList<>();
             for (int i = 1; i <= 10; i++) {
                 jobs.add(b.submit(row(i, -i)));
@@ -88,9 +88,7 @@ class BatcherTest {
         Batcher b = new Batcher("t", new BatchingSettings(1, 0, 2, 1, 1, 50), this::engine);
         try {
             Batcher.Job running = b.submit(row(1, 1));
-            while (b.busy() == 0) {
-                Thread.onSpinWait();
-            }
+            entered.await(5, TimeUnit.SECONDS);
             Batcher.Job waiting1 = b.submit(row(2, 2));
             Batcher.Job waiting2 = b.submit(row(3, 3));
             OverloadedException full = assertThrows(OverloadedException.class, () -> b.submit(row(4, 4)));

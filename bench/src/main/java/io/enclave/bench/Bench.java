@@ -1,0 +1,649 @@
+package io.enclave.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.jar.JarEntry;
+import java.util.jar.JarInputStream;
+
+import javax.management.MBeanServerConnection;
+import javax.management.ObjectName;
+import javax.management.openmbean.CompositeData;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXServiceURL;
+
+import org.osgi.framework.Version;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import io.enclave.api.ArtifactSource;
+import io.enclave.api.DataType;
+import io.enclave.api.InferenceEngine;
+import io.enclave.api.LoadedModel;
+import io.enclave.api.ModelDescriptor;
+import io.enclave.api.NamedTensor;
+import io.enclave.api.TensorSpec;
+import io.enclave.engine.internal.InProcessEngines;
+
+/**
+ * One run, one machine: (a) the in-process engine limit per workload at its best batch size and
+ * caller count, (b) the real distribution driven over HTTP by a closed-loop load at concurrency 1,
+ * 8, 32 and 64, batching on and off, (c) 2× overload against a small queue, idle memory; printed as a
+ * table and written as JSON. Run with {@code ./enclave bench}.
+ */
+public final class Bench {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static final String SHORT = "the invoice was paid on time";
+    static final String LONG = String.join(" ", java.util.Collections.nCopies(21,
+            "quarterly revenue grew while costs fell")).substring(0, 600);
+
+    record Workload(String name, String model, String version, String body, List<NamedTensor> inputs) {
+    }
+
+    private final Path root;
+    private final Path work;
+    private final int seconds;
+    private final Map<String, Object> results = new LinkedHashMap<>();
+
+    Bench(Path root, int seconds) {
+        this.root = root;
+        this.work = root.resolve("bench/target/run");
+        this.seconds = seconds;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 6;
+        new Bench(Path.of("").toAbsolutePath(), seconds).run();
+    }
+
+    void run() throws Exception {
+        long started = System.nanoTime();
+        deleteTree(work);
+        Files.createDirectories(work);
+        results.put("machine", machine());
+        results.put("started", Instant.now().toString());
+        Path m100 = extract("minilm-1.0.0"), m110 = extract("minilm-1.1.0");
+        Path dense = work.resolve("models/dense");
+        writeDense(dense);
+        float[] denseRow = new float[64];
+        Random r = new Random(7);
+        for (int i = 0; i < denseRow.length; i++) {
+            denseRow[i] = (float) r.nextGaussian();
+        }
+        List<Workload> workloads = List.of(
+                text("minilm 1.0.0 short", "1.0.0", SHORT), text("minilm 1.0.0 long", "1.0.0", LONG),
+                text("minilm 1.1.0 short", "1.1.0", SHORT), text("minilm 1.1.0 long", "1.1.0", LONG),
+                new Workload("dense 1.0.0", "dense", "1.0.0", denseBody(denseRow),
+                        List.of(new NamedTensor("x", DataType.FP32, new long[] {1, 64}, denseRow))));
+        Map<String, Map<String, Object>> limits = new LinkedHashMap<>();
+        InferenceEngine engine = InProcessEngines.onnxRuntime(0, 1);
+        for (Workload w : workloads) {
+            Path dir = w.model().equals("dense") ? dense : w.version().equals("1.0.0") ? m100 : m110;
+            limits.put(w.name(), limit(engine, w, dir));
+        }
+        results.put("inProcess", limits);
+
+        Server server = new Server(work);
+        server.start(dense);
+        try {
+            results.put("idleRssMiB", server.rssMiB());
+            List<Map<String, Object>> http = new ArrayList<>();
+            for (Workload w : workloads) {
+                double limit = (double) limits.get(w.name()).get("limitPerSecond");
+                double engineP50 = (double) limits.get(w.name()).get("batch1P50Ms");
+                for (boolean batching : new boolean[] {true, false}) {
+                    server.batching(w.model(), batching);
+                    for (int c : new int[] {1, 8, 32, 64}) {
+                        Map<String, Object> row = server.load(w, c, seconds, 0);
+                        row.put("workload", w.name());
+                        row.put("batching", batching);
+                        row.put("ratioToLimit", round((double) row.get("perSecond") / limit, 3));
+                        if (c == 1) {
+                            row.put("addedP50Ms", round((double) row.get("p50Ms") - engineP50, 3));
+                        }
+                        http.add(row);
+                        print(row);
+                    }
+                }
+            }
+            results.put("http", http);
+            results.put("overload", server.overload(workloads.get(1), seconds));
+            print(results.get("overload"));
+        } finally {
+            server.stop();
+        }
+        results.put("seconds", round((System.nanoTime() - started) / 1e9, 1));
+        Path out = root.resolve("bench/target/bench-results.json");
+        JSON.writeValue(out.toFile(), results);
+        System.out.println(table(limits, results));
+        System.out.println("results: " + out + " (" + results.get("seconds") + " s)");
+    }
+
+    private static Workload text(String name, String version, String text) {
+        return new Workload(name, "minilm", version,
+                "{\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[1],\"data\":[\"" + text + "\"]}]}",
+                List.of(NamedTensor.ofStrings("text", text)));
+    }
+
+    private static String denseBody(float[] row) {
+        StringBuilder b = new StringBuilder("{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,64],\"data\":[");
+        for (int i = 0; i < row.length; i++) {
+            b.append(i == 0 ? "" : ",").append(row[i]);
+        }
+        return b.append("]}]}").toString();
+    }
+
+    private static Map<String, Object> machine() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("cores", Runtime.getRuntime().availableProcessors());
+        m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    m.put("cpu", line.substring(line.indexOf(':') + 1).trim());
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            m.put("cpu", "unknown");
+        }
+        return m;
+    }
+
+    /** The model files of a shipped model bundle, in a folder. */
+    private Path extract(String module) throws IOException {
+        Path jar;
+        try (var s = Files.list(root.resolve("bundle-models/" + module + "/target"))) {
+            jar = s.filter(p -> p.toString().endsWith(".jar")).findFirst().orElseThrow();
+        }
+        Path dir = work.resolve("models/" + module);
+        Files.createDirectories(dir);
+        try (JarInputStream in = new JarInputStream(Files.newInputStream(jar))) {
+            for (JarEntry e; (e = in.getNextJarEntry()) != null;) {
+                if (e.getName().startsWith("model/") && !e.isDirectory()) {
+                    Files.copy(in, dir.resolve(e.getName().substring(6)));
+                }
+            }
+        }
+        return dir;
+    }
+
+    private static void writeDense(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.write(dir.resolve("model.onnx"), OnnxMlp.model(64, 256, 16, 42));
+        StringBuilder sample = new StringBuilder("[[");
+        for (int i = 0; i < 64; i++) {
+            sample.append(i == 0 ? "" : ",").append("0.5");
+        }
+        sample.append("]]");
+        Files.writeString(dir.resolve("model.json"), "{\"name\": \"dense\", \"version\": \"1.0.0\", \"engine\": \"onnxruntime\","
+                + " \"description\": \"benchmark MLP 64-256-16\","
+                + " \"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [-1, 64]}],"
+                + " \"outputs\": [{\"name\": \"y\", \"datatype\": \"FP32\", \"shape\": [-1, 16]}],"
+                + " \"batching\": {\"maxBatchSize\": 64, \"maxQueueDelayMs\": 1},"
+                + " \"sample\": {\"x\": " + sample + "}}");
+    }
+
+    private static ModelDescriptor descriptor(Workload w, Path dir) {
+        ArtifactSource src = new ArtifactSource() {
+            @Override
+            public boolean exists(String entry) {
+                return Files.exists(dir.resolve(entry));
+            }
+
+            @Override
+            public InputStream open(String entry) throws IOException {
+                return Files.newInputStream(dir.resolve(entry));
+            }
+
+            @Override
+            public String describe() {
+                return dir.toString();
+            }
+        };
+        ModelDescriptor.Builder b = ModelDescriptor.builder().name(w.model()).version(Version.parseVersion(w.version()))
+                .engine("onnxruntime").artifact("model.onnx").artifacts(src);
+        if (w.model().equals("dense")) {
+            return b.input(new TensorSpec("x", DataType.FP32, new long[] {-1, 64}))
+                    .output(new TensorSpec("y", DataType.FP32, new long[] {-1, 16})).build();
+        }
+        return b.input(new TensorSpec("text", DataType.BYTES, new long[] {-1}))
+                .output(new TensorSpec("embedding", DataType.FP32, new long[] {-1, 384}))
+                .preprocessing(Map.of("type", "hf-tokenizer", "tokenizer", "tokenizer.json", "maxLength", 256))
+                .postprocessing(Map.of("type", "mean-pooling", "graphOutput", "last_hidden_state", "normalize", true))
+                .build();
+    }
+
+    /** Rows per second at each batch size and caller count; the best is the limit. */
+    private Map<String, Object> limit(InferenceEngine engine, Workload w, Path dir) throws Exception {
+        LoadedModel model = engine.load(descriptor(w, dir), descriptor(w, dir).artifacts());
+        Map<String, Object> out = new LinkedHashMap<>();
+        try {
+            double best = 0;
+            String bestAt = "";
+            for (int batch : new int[] {1, 8, 32}) {
+                List<NamedTensor> inputs = repeat(w.inputs(), batch);
+                for (int callers : new int[] {1, 2}) {
+                    double perSecond = rowsPerSecond(model, inputs, batch, callers, Math.max(2, seconds / 2));
+                    out.put("batch" + batch + "x" + callers, round(perSecond, 1));
+                    if (perSecond > best) {
+                        best = perSecond;
+                        bestAt = "batch " + batch + ", " + callers + " caller" + (callers > 1 ? "s" : "");
+                    }
+                }
+            }
+            long[] lat = new long[400];
+            for (int i = 0; i < lat.length; i++) {
+                long t = System.nanoTime();
+                model.infer(w.inputs());
+                lat[i] = System.nanoTime() - t;
+            }
+            Arrays.sort(lat);
+            out.put("batch1P50Ms", round(lat[lat.length / 2] / 1e6, 3));
+            out.put("limitPerSecond", round(best, 1));
+            out.put("limitAt", bestAt);
+            System.out.printf(Locale.ROOT, "in-process %-20s limit %8.1f rows/s (%s), batch-1 p50 %.3f ms%n", w.name(), best,
+                    bestAt, lat[lat.length / 2] / 1e6);
+        } finally {
+            model.close();
+        }
+        return out;
+    }
+
+    private static List<NamedTensor> repeat(List<NamedTensor> one, int n) {
+        NamedTensor t = one.get(0);
+        Object data = java.lang.reflect.Array.newInstance(t.data().getClass().getComponentType(),
+                java.lang.reflect.Array.getLength(t.data()) * n);
+        int len = java.lang.reflect.Array.getLength(t.data());
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(t.data(), 0, data, i * len, len);
+        }
+        long[] shape = t.shape().clone();
+        shape[0] = n;
+        return List.of(new NamedTensor(t.name(), t.datatype(), shape, data));
+    }
+
+    private static double rowsPerSecond(LoadedModel model, List<NamedTensor> inputs, int batch, int callers, int secs)
+            throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            model.infer(inputs);
+        }
+        AtomicLong rows = new AtomicLong();
+        long end = System.nanoTime() + secs * 1_000_000_000L;
+        List<Thread> threads = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int c = 0; c < callers; c++) {
+            Thread t = new Thread(() -> {
+                while (System.nanoTime() < end) {
+                    model.infer(inputs);
+                    rows.addAndGet(batch);
+                }
+            });
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        return rows.get() / ((System.nanoTime() - start) / 1e9);
+    }
+
+    static double round(double v, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+
+    private static void print(Object row) {
+        System.out.println(row);
+    }
+
+    private static String table(Map<String, Map<String, Object>> limits, Map<String, Object> results) {
+        StringBuilder s = new StringBuilder("\n| workload | batching | c | req/s | p50 ms | p99 ms | ratio to limit | errors |\n"
+                + "|---|---|---|---|---|---|---|---|\n");
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> http = (List<Map<String, Object>>) results.get("http");
+        for (Map<String, Object> r : http) {
+            s.append(String.format(Locale.ROOT, "| %s | %s | %s | %.1f | %.2f | %.2f | %.3f | %s |%n", r.get("workload"),
+                    (boolean) r.get("batching") ? "on" : "off", r.get("concurrency"), r.get("perSecond"), r.get("p50Ms"),
+                    r.get("p99Ms"), r.get("ratioToLimit"), r.get("failed")));
+        }
+        s.append("\n| workload | in-process limit rows/s | at | batch-1 p50 ms |\n|---|---|---|---|\n");
+        limits.forEach((k, v) -> s.append(String.format(Locale.ROOT, "| %s | %s | %s | %s |%n", k, v.get("limitPerSecond"),
+                v.get("limitAt"), v.get("batch1P50Ms"))));
+        s.append("\nidle RSS with both minilm versions and dense loaded: ").append(results.get("idleRssMiB")).append(" MiB\n");
+        s.append("overload: ").append(results.get("overload")).append('\n');
+        return s.toString();
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (var all = Files.walk(p)) {
+            for (Path x : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.delete(x);
+            }
+        }
+    }
+
+    /** The real distribution, unpacked and started with its own scripts, plain HTTP on loopback. */
+    final class Server {
+        private final Path dir;
+        private Path home;
+        private int http;
+        private int rmiRegistry;
+        private int rmiServer;
+        private String auth;
+        private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build();
+
+        Server(Path dir) {
+            this.dir = dir;
+        }
+
+        private Map<String, String> env() {
+            Map<String, String> env = new HashMap<>();
+            env.put("OPT_OUT_TRACKING", "true");
+            env.put("DJL_OFFLINE", "true");
+            env.put("ENCLAVE_PLAIN_HTTP", "true");
+            env.put("ENCLAVE_HTTP_PORT", Integer.toString(http));
+            env.put("ENCLAVE_HTTPS_PORT", Integer.toString(free()));
+            env.put("ENCLAVE_HTTPS_ADDRESS", "127.0.0.1");
+            env.put("ENCLAVE_SSH_PORT", Integer.toString(free()));
+            env.put("ENCLAVE_RMI_REGISTRY_PORT", Integer.toString(rmiRegistry));
+            env.put("ENCLAVE_RMI_SERVER_PORT", Integer.toString(rmiServer));
+            return env;
+        }
+
+        void start(Path dense) throws Exception {
+            Path tarball;
+            try (var s = Files.list(root.resolve("assembly/target"))) {
+                tarball = s.filter(p -> p.getFileName().toString().matches("enclave-.*\\.tar\\.gz")).findFirst().orElseThrow();
+            }
+            Process untar = new ProcessBuilder("tar", "-xzf", tarball.toString(), "-C", dir.toString()).inheritIO().start();
+            if (untar.waitFor() != 0) {
+                throw new IOException("cannot unpack " + tarball);
+            }
+            try (var s = Files.list(dir)) {
+                home = s.filter(p -> p.getFileName().toString().startsWith("enclave-") && Files.isDirectory(p)).findFirst()
+                        .orElseThrow();
+            }
+            http = free();
+            rmiRegistry = free();
+            rmiServer = free();
+            copyTree(dense, home.resolve("deploy/dense"));
+            ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/start").toString()).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("start.log").toFile());
+            pb.environment().putAll(env());
+            if (pb.start().waitFor() != 0) {
+                throw new IOException("bin/start failed");
+            }
+            long end = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+            while (System.nanoTime() < end) {
+                if (Files.exists(home.resolve("etc/admin.password"))) {
+                    auth = "Basic " + Base64.getEncoder().encodeToString(("admin:"
+                            + Files.readString(home.resolve("etc/admin.password")).trim()).getBytes(StandardCharsets.UTF_8));
+                    if (allReady()) {
+                        System.out.println("distribution ready at http://127.0.0.1:" + http);
+                        return;
+                    }
+                }
+                Thread.sleep(500);
+            }
+            throw new IOException("Enclave did not become ready; see " + home.resolve("data/log/karaf.log"));
+        }
+
+        private boolean allReady() {
+            try {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base() + "/enclave/v1/models"))
+                        .header("Authorization", auth).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() != 200) {
+                    return false;
+                }
+                JsonNode models = JSON.readTree(r.body()).get("models");
+                int ready = 0;
+                for (JsonNode m : models) {
+                    for (JsonNode v : m.get("versions")) {
+                        if (!"READY".equals(v.get("state").asText())) {
+                            return false;
+                        }
+                        ready++;
+                    }
+                }
+                return ready >= 3;
+            } catch (IOException | InterruptedException e) {
+                return false;
+            }
+        }
+
+        String base() {
+            return "http://127.0.0.1:" + http;
+        }
+
+        long pid() throws IOException {
+            return Long.parseLong(Files.readString(home.resolve("karaf.pid")).trim());
+        }
+
+        double rssMiB() throws IOException {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid() + "/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return round(Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0, 1);
+                }
+            }
+            return -1;
+        }
+
+        /** Batching on or off for a model, through its ConfigAdmin file, as an operator would. */
+        void batching(String model, boolean on) throws Exception {
+            String settings = on ? "maxBatchSize = 32\nmaxQueueDelayMicros = 2000\nminWorkers = 1\nmaxWorkers = 2\n"
+                    : "maxBatchSize = 1\nmaxQueueDelayMicros = 0\nminWorkers = 2\nmaxWorkers = 2\n";
+            tune(model, settings + "queueCapacity = 1024\ndeadlineMs = 30000\n");
+        }
+
+        private void tune(String model, String settings) throws Exception {
+            Path cfg = home.resolve("etc/io.enclave.batching-" + model + ".cfg");
+            Path tmp = home.resolve("etc/.batching.tmp");
+            Files.writeString(tmp, "model = " + model + "\n" + settings);
+            Files.move(tmp, cfg, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Thread.sleep(2500);
+        }
+
+        Map<String, Object> load(Workload w, int concurrency, int secs, int expectSomeRejections) throws Exception {
+            String url = base() + "/v2/models/" + w.model() + "/versions/" + w.version() + "/infer";
+            HttpRequest request = HttpRequest.newBuilder(URI.create(url)).header("Authorization", auth)
+                    .header("Content-Type", "application/json").timeout(Duration.ofSeconds(60))
+                    .POST(HttpRequest.BodyPublishers.ofString(w.body())).build();
+            // a short warm-up, not counted
+            run(request, concurrency, 1, new ArrayList<>(), new AtomicLong(), new ArrayList<>());
+            List<long[]> lat = new ArrayList<>();
+            List<long[]> rejected = new ArrayList<>();
+            AtomicLong failed = new AtomicLong();
+            long start = System.nanoTime();
+            long ok = run(request, concurrency, secs, lat, failed, rejected);
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            long[] all = merge(lat);
+            long[] rej = merge(rejected);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("concurrency", concurrency);
+            row.put("requests", ok);
+            row.put("perSecond", round(ok / elapsed, 1));
+            row.put("p50Ms", round(pct(all, 0.50) / 1e6, 3));
+            row.put("p99Ms", round(pct(all, 0.99) / 1e6, 3));
+            row.put("failed", failed.get());
+            if (rej.length > 0) {
+                row.put("rejected503", rej.length);
+                row.put("rejectedP50Ms", round(pct(rej, 0.50) / 1e6, 3));
+                row.put("rejectedP99Ms", round(pct(rej, 0.99) / 1e6, 3));
+            }
+            return row;
+        }
+
+        private long run(HttpRequest request, int concurrency, int secs, List<long[]> lat, AtomicLong failed,
+                List<long[]> rejected) throws InterruptedException {
+            long end = System.nanoTime() + secs * 1_000_000_000L;
+            List<Thread> threads = new ArrayList<>();
+            AtomicLong ok = new AtomicLong();
+            for (int c = 0; c < concurrency; c++) {
+                long[] mine = new long[2_000_000 / concurrency + 1000];
+                long[] mineRejected = new long[200_000 / concurrency + 1000];
+                int[] n = new int[2];
+                Thread t = new Thread(() -> {
+                    while (System.nanoTime() < end) {
+                        long s = System.nanoTime();
+                        try {
+                            HttpResponse<byte[]> r = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+                            long took = System.nanoTime() - s;
+                            if (r.statusCode() == 200) {
+                                ok.incrementAndGet();
+                                if (n[0] < mine.length) {
+                                    mine[n[0]++] = took;
+                                }
+                            } else if (r.statusCode() == 503) {
+                                if (n[1] < mineRejected.length) {
+                                    mineRejected[n[1]++] = took;
+                                }
+                            } else {
+                                failed.incrementAndGet();
+                            }
+                        } catch (IOException e) {
+                            failed.incrementAndGet();
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                });
+                threads.add(t);
+                t.start();
+                synchronized (lat) {
+                    lat.add(mine);
+                    rejected.add(mineRejected);
+                }
+                // lengths are fixed after the run: keep the counts beside the arrays
+                counts.put(mine, n);
+                counts.put(mineRejected, new int[] {-1, 0});
+                rejectedOf.put(mineRejected, n);
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            return ok.get();
+        }
+
+        private final Map<long[], int[]> counts = new java.util.IdentityHashMap<>();
+        private final Map<long[], int[]> rejectedOf = new java.util.IdentityHashMap<>();
+
+        private long[] merge(List<long[]> parts) {
+            int total = 0;
+            for (long[] p : parts) {
+                total += used(p);
+            }
+            long[] all = new long[total];
+            int at = 0;
+            for (long[] p : parts) {
+                int u = used(p);
+                System.arraycopy(p, 0, all, at, u);
+                at += u;
+            }
+            Arrays.sort(all);
+            return all;
+        }
+
+        private int used(long[] p) {
+            int[] rej = rejectedOf.get(p);
+            if (rej != null) {
+                return rej[1];
+            }
+            int[] n = counts.get(p);
+            return n == null ? 0 : n[0];
+        }
+
+        private double pct(long[] sorted, double q) {
+            return sorted.length == 0 ? Double.NaN : sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
+        }
+
+        /** Far more callers than the queue holds: quick 503s, a p99 bounded by the deadline, flat heap. */
+        Map<String, Object> overload(Workload w, int secs) throws Exception {
+            tune(w.model(), "maxBatchSize = 32\nmaxQueueDelayMicros = 2000\nminWorkers = 1\nmaxWorkers = 2\n"
+                    + "queueCapacity = 16\ndeadlineMs = 1000\n");
+            long before = heapAfterGc();
+            Map<String, Object> row = load(w, 256, secs, 1);
+            long after = heapAfterGc();
+            row.put("workload", w.name() + " (queue 16, deadline 1000 ms)");
+            row.put("heapBeforeMiB", round(before / 1048576.0, 1));
+            row.put("heapAfterMiB", round(after / 1048576.0, 1));
+            row.put("heapChange", round((after - before) / (double) before, 3));
+            return row;
+        }
+
+        private long heapAfterGc() throws Exception {
+            JMXServiceURL url = new JMXServiceURL("service:jmx:rmi://127.0.0.1:" + rmiServer + "/jndi/rmi://127.0.0.1:"
+                    + rmiRegistry + "/karaf-root");
+            String password = Files.readString(home.resolve("etc/admin.password")).trim();
+            try (JMXConnector c = JMXConnectorFactory.connect(url, Map.of(JMXConnector.CREDENTIALS,
+                    new String[] {"admin", password}))) {
+                MBeanServerConnection s = c.getMBeanServerConnection();
+                ObjectName memory = new ObjectName(ManagementFactory.MEMORY_MXBEAN_NAME);
+                s.invoke(memory, "gc", null, null);
+                Thread.sleep(500);
+                return MemoryUsage.from((CompositeData) s.getAttribute(memory, "HeapMemoryUsage")).getUsed();
+            }
+        }
+
+        void stop() throws Exception {
+            if (home == null) {
+                return;
+            }
+            ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/stop").toString()).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("stop.log").toFile());
+            pb.environment().putAll(env());
+            pb.start().waitFor();
+            long pid = pid();
+            long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < end) {
+                Thread.sleep(200);
+            }
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    static int free() {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void copyTree(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        try (var s = Files.list(from)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                Files.copy(p, to.resolve(p.getFileName().toString()));
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package io.enclave.api;
+
+import java.util.Optional;
+
+import org.osgi.framework.Version;
+
+/**
+ * Batching and worker settings per model, live. A model's {@code model.json} {@code "batching"}
+ * gives the defaults; an override here applies to every version of the model from its next batch
+ * on, is stored through ConfigAdmin (factory PID {@link #FACTORY_PID}, e.g.
+ * {@code etc/io.enclave.batching-minilm.cfg}) and is recorded in the audit log.
+ */
+public interface BatchingControl {
+
+    /** Factory PID of the configurations that hold overrides. */
+    String FACTORY_PID = "io.enclave.batching";
+
+    /**
+     * @return the settings a version runs with now
+     * @throws ModelNotFoundException unknown model or version
+     */
+    BatchingSettings settings(String model, Version version);
+
+    /** @return the override for a model, if any */
+    Optional<BatchingSettings> override(String model);
+
+    /**
+     * Overrides a model's settings (null: back to each version's model.json).
+     *
+     * @throws ModelNotFoundException unknown model
+     */
+    void tune(String model, BatchingSettings settings);
+}

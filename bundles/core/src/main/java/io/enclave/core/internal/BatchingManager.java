@@ -1,0 +1,239 @@
+package io.enclave.core.internal;
+
+import java.io.IOException;
+import java.util.Dictionary;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.apache.karaf.config.core.ConfigRepository;
+import org.osgi.framework.Constants;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.Version;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.cm.ManagedServiceFactory;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.enclave.api.AuditLog;
+import io.enclave.api.BatchingControl;
+import io.enclave.api.BatchingSettings;
+import io.enclave.api.Callers;
+import io.enclave.api.EnclaveException;
+import io.enclave.api.InvalidInputException;
+import io.enclave.api.ModelDescriptor;
+import io.enclave.api.ModelNotFoundException;
+import io.enclave.api.ModelVersion;
+
+/**
+ * Per-model batching overrides from ConfigAdmin ({@code etc/io.enclave.batching-<model>.cfg}) and
+ * {@code model:tune}, pushed to the model's running versions; a version loaded later picks its
+ * model's override up when it becomes ready.
+ */
+@Component(service = {BatchingControl.class, ManagedServiceFactory.class}, immediate = true,
+        configurationPolicy = ConfigurationPolicy.IGNORE,
+        property = Constants.SERVICE_PID + "=" + BatchingControl.FACTORY_PID)
+public class BatchingManager implements BatchingControl, ManagedServiceFactory {
+    private static final Logger LOG = LoggerFactory.getLogger(BatchingManager.class);
+    static final String[] KEYS = {"maxBatchSize", "maxQueueDelayMicros", "queueCapacity", "minWorkers", "maxWorkers",
+        "deadlineMs"};
+
+    private final EngineModelRegistry registry;
+    private final ConfigurationAdmin configAdmin;
+    private final AuditLog audit;
+    private final Map<String, BatchingSettings> overrides = new ConcurrentHashMap<>();
+    private final Map<String, String> pids = new ConcurrentHashMap<>();
+    private volatile ConfigRepository configRepository;
+
+    @Activate
+    public BatchingManager(@Reference(name = "Audit") AuditLog audit, @Reference(name = "Config") ConfigurationAdmin configAdmin,
+            @Reference(name = "Registry") EngineModelRegistry registry) {
+        this.audit = audit;
+        this.configAdmin = configAdmin;
+        this.registry = registry;
+        if (configAdmin != null) {
+            try {
+                Configuration[] existing = configAdmin.listConfigurations(
+                        "(" + ConfigurationAdmin.SERVICE_FACTORYPID + "=" + FACTORY_PID + ")");
+                if (existing != null) {
+                    for (Configuration c : existing) {
+                        if (c.getProperties() != null) {
+                            updated(c.getPid(), c.getProperties());
+                        }
+                    }
+                }
+            } catch (IOException | InvalidSyntaxException e) {
+                LOG.error("cannot read the stored batching settings: {}", e.getMessage());
+            }
+        }
+        registry.batchingOverrides(overrides::get);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindConfigRepository(ConfigRepository r) {
+        configRepository = r;
+    }
+
+    void unbindConfigRepository(ConfigRepository r) {
+        if (configRepository == r) {
+            configRepository = null;
+        }
+    }
+
+    @Override
+    public BatchingSettings settings(String model, Version version) {
+        RegisteredVersion v = registry.registered(model, version);
+        if (v == null) {
+            throw new ModelNotFoundException("model '" + model + "' has no version '" + version + "'");
+        }
+        return v.settings();
+    }
+
+    @Override
+    public Optional<BatchingSettings> override(String model) {
+        return Optional.ofNullable(overrides.get(model));
+    }
+
+    @Override
+    public void tune(String model, BatchingSettings settings) {
+        if (registry.versions(model).isEmpty()) {
+            throw new ModelNotFoundException("unknown model '" + model + "'");
+        }
+        if (configAdmin != null) {
+            try {
+                store(model, settings);
+            } catch (IOException | RuntimeException e) {
+                record(model, "failure", e.getMessage());
+                throw new EnclaveException("cannot store the batching settings of " + model + ": " + e.getMessage(), e);
+            }
+        }
+        apply(model, settings);
+        record(model, "success", settings == null ? "back to model.json" : settings.toString());
+    }
+
+    private void apply(String model, BatchingSettings settings) {
+        if (settings == null) {
+            overrides.remove(model);
+        } else {
+            overrides.put(model, settings);
+        }
+        for (ModelVersion v : registry.versions(model)) {
+            if (v instanceof RegisteredVersion r) {
+                r.tune(settings != null ? settings : RegisteredVersion.declaredBatching(r.descriptor()));
+            }
+        }
+        LOG.info("batching for {}: {}", model, settings == null ? "as model.json says" : settings);
+    }
+
+    private void store(String model, BatchingSettings s) throws IOException {
+        String pid = null;
+        for (Map.Entry<String, String> e : pids.entrySet()) {
+            if (e.getValue().equals(model)) {
+                pid = e.getKey();
+            }
+        }
+        if (s == null) {
+            if (pid != null) {
+                configAdmin.getConfiguration(pid, "?").delete();
+            }
+            return;
+        }
+        Map<String, Object> props = new HashMap<>();
+        props.put("model", model);
+        props.put("maxBatchSize", Integer.toString(s.maxBatchSize()));
+        props.put("maxQueueDelayMicros", Long.toString(s.maxQueueDelayMicros()));
+        props.put("queueCapacity", Integer.toString(s.queueCapacity()));
+        props.put("minWorkers", Integer.toString(s.minWorkers()));
+        props.put("maxWorkers", Integer.toString(s.maxWorkers()));
+        props.put("deadlineMs", Long.toString(s.deadlineMillis()));
+        ConfigRepository repository = configRepository;
+        if (repository != null) {
+            if (pid != null) {
+                repository.update(pid, props);
+            } else {
+                pids.put(repository.createFactoryConfiguration(FACTORY_PID, model, props), model);
+            }
+            return;
+        }
+        Configuration c = pid != null ? configAdmin.getConfiguration(pid, "?")
+                : configAdmin.getFactoryConfiguration(FACTORY_PID, model, "?");
+        c.update(new java.util.Hashtable<>(props));
+    }
+
+    private void record(String model, String outcome, String detail) {
+        if (audit != null) {
+            try {
+                audit.append(new AuditLog.Event(Callers.current(), Callers.from(), "model.tune", model, outcome, detail));
+            } catch (RuntimeException e) {
+                LOG.error("cannot write the audit log: {}", e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public String getName() {
+        return "Enclave batching settings";
+    }
+
+    @Override
+    public synchronized void updated(String pid, Dictionary<String, ?> p) {
+        Object m = p.get("model");
+        Object file = p.get("felix.fileinstall.filename");
+        String model = m != null ? m.toString().trim() : file != null ? batchingModel(file) : null;
+        if (model == null && pid.indexOf('~') > 0) {
+            model = pid.substring(pid.indexOf('~') + 1);
+        }
+        if (model == null || !ModelDescriptor.NAME.matcher(model).matches()) {
+            LOG.error("batching configuration {} ignored: it names no valid model", pid);
+            return;
+        }
+        BatchingSettings s;
+        try {
+            BatchingSettings d = BatchingSettings.defaults();
+            s = new BatchingSettings(num(p, "maxBatchSize", d.maxBatchSize()), num(p, "maxQueueDelayMicros",
+                    d.maxQueueDelayMicros()), (int) num(p, "queueCapacity", d.queueCapacity()), (int) num(p, "minWorkers",
+                    d.minWorkers()), (int) num(p, "maxWorkers", d.maxWorkers()), num(p, "deadlineMs", d.deadlineMillis()));
+        } catch (InvalidInputException | NumberFormatException e) {
+            LOG.error("batching configuration {} ignored, the settings in force stay: {}", pid, e.getMessage());
+            return;
+        }
+        pids.put(pid, model);
+        if (!s.equals(overrides.get(model))) {
+            apply(model, s);
+        }
+    }
+
+    private static String batchingModel(Object file) {
+        String f = file.toString();
+        f = f.substring(f.lastIndexOf('/') + 1);
+        String prefix = FACTORY_PID + "-";
+        return f.startsWith(prefix) && f.endsWith(".cfg") ? f.substring(prefix.length(), f.length() - 4) : null;
+    }
+
+    private static int num(Dictionary<String, ?> p, String key, int otherwise) {
+        return (int) num(p, key, (long) otherwise);
+    }
+
+    private static long num(Dictionary<String, ?> p, String key, long otherwise) {
+        Object v = p.get(key);
+        return v == null || v.toString().isBlank() ? otherwise : Long.parseLong(v.toString().trim());
+    }
+
+    @Override
+    public synchronized void deleted(String pid) {
+        String model = pids.remove(pid);
+        if (model != null && overrides.containsKey(model)) {
+            apply(model, null);
+        }
+    }
+}
