@@ -105,8 +105,17 @@ public class HawtioIT extends EnclaveTestSupport {
         Path shots = Path.of(System.getProperty("enclave.itest.target", "target"), "screenshots").toAbsolutePath();
         Files.createDirectories(shots);
         try (Chrome chrome = new Chrome(Path.of("target", "chromium").toAbsolutePath())) {
-            chrome.open(base() + "/hawtio/login");
-            assertTrue("the login form", chrome.waitFor("document.querySelector('#username')", Duration.ofSeconds(60)));
+            boolean form = false;
+            for (int attempt = 0; attempt < 3 && !form; attempt++) {
+                // a cold console can take a while to build its login page; load it again if it does not come
+                chrome.open(base() + "/hawtio/login");
+                form = chrome.waitFor("document.querySelector('#username')", Duration.ofSeconds(40));
+            }
+            if (!form) {
+                chrome.screenshot(shots.resolve("hawtio-login-missing.png"));
+                org.junit.Assert.fail("the login form did not appear; page: " + chrome.eval("location.href + ' | ' + "
+                        + "(document.body ? document.body.innerText.slice(0, 300) : 'no body')"));
+            }
             String password = admin().password().replace("\\", "\\\\").replace("'", "\\'");
             chrome.eval("(function(){"
                     + "function put(id, v){var e=document.querySelector(id); e.value=v; e.dispatchEvent(new Event('input',{bubbles:true}));}"

@@ -80,7 +80,7 @@ public class SecurityIT extends EnclaveTestSupport {
                 new Endpoint("DELETE", "/enclave/v1/models/minilm/versions/9.9.9", 404, 403, 403, 401, null),
                 new Endpoint("GET", "/metrics", 200, 403, 200, 401),
                 new Endpoint("GET", "/jolokia", 404, 404, 404, 404),
-                new Endpoint("GET", "/hawtio/jolokia/version", 200, 403, 200, 401));
+                new Endpoint("GET", "/hawtio/jolokia/version", 200, 403, 200, 403));
         Credentials admin = admin();
         StringBuilder matrix = new StringBuilder(String.format("%-7s %-42s %6s %8s %8s %10s%n",
                 "method", "path", "admin", "analyst", "auditor", "anonymous"));
