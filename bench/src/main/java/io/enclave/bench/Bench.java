@@ -472,7 +472,74 @@ public final class Bench {
             Thread.sleep(2500);
         }
 
+        /**
+         * Closed loop with wrk (Debian's, written in C, one thread) when it is installed, so the load
+         * generator takes as little of the shared cores as it can; else with Java's HttpClient.
+         */
         Map<String, Object> load(Workload w, int concurrency, int secs, int expectSomeRejections) throws Exception {
+            if (WRK != null && expectSomeRejections == 0) {
+                return wrk(w, concurrency, secs);
+            }
+            return javaLoad(w, concurrency, secs);
+        }
+
+        private Map<String, Object> wrk(Workload w, int concurrency, int secs) throws Exception {
+            String url = base() + "/v2/models/" + w.model() + "/versions/" + w.version() + "/infer";
+            Path script = dir.resolve("wrk-" + w.model() + ".lua");
+            Files.writeString(script, "wrk.method = \"POST\"\nwrk.body = [==[" + w.body() + "]==]\n"
+                    + "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
+                    + "wrk.headers[\"Authorization\"] = \"" + auth + "\"\n");
+            runWrk(script, url, concurrency, 1);
+            String out = runWrk(script, url, concurrency, secs);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("concurrency", concurrency);
+            row.put("client", "wrk");
+            java.util.regex.Matcher total = java.util.regex.Pattern.compile("(\\d+) requests in").matcher(out);
+            long requests = total.find() ? Long.parseLong(total.group(1)) : 0;
+            java.util.regex.Matcher non2xx = java.util.regex.Pattern.compile("Non-2xx or 3xx responses: (\\d+)").matcher(out);
+            long failed = non2xx.find() ? Long.parseLong(non2xx.group(1)) : 0;
+            java.util.regex.Matcher errors = java.util.regex.Pattern.compile("Socket errors: connect (\\d+), read (\\d+), "
+                    + "write (\\d+), timeout (\\d+)").matcher(out);
+            if (errors.find()) {
+                for (int g = 1; g <= 4; g++) {
+                    failed += Long.parseLong(errors.group(g));
+                }
+            }
+            java.util.regex.Matcher rate = java.util.regex.Pattern.compile("Requests/sec:\\s+([0-9.]+)").matcher(out);
+            double perSecond = rate.find() ? Double.parseDouble(rate.group(1)) : 0;
+            row.put("requests", requests - failed);
+            row.put("perSecond", round(perSecond * (requests == 0 ? 0 : (double) (requests - failed) / requests), 1));
+            row.put("p50Ms", wrkPercentile(out, "50%"));
+            row.put("p99Ms", wrkPercentile(out, "99%"));
+            row.put("failed", failed);
+            return row;
+        }
+
+        private String runWrk(Path script, String url, int concurrency, int secs) throws Exception {
+            Process p = new ProcessBuilder(WRK, "-t1", "-c" + concurrency, "-d" + secs + "s", "--timeout", "60s",
+                    "--latency", "-s", script.toString(), url).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.waitFor() != 0) {
+                throw new IOException("wrk failed: " + out);
+            }
+            return out;
+        }
+
+        private double wrkPercentile(String out, String which) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s" + java.util.regex.Pattern.quote(which)
+                    + "\\s+([0-9.]+)(us|ms|s)").matcher(out);
+            if (!m.find()) {
+                return Double.NaN;
+            }
+            double v = Double.parseDouble(m.group(1));
+            return round(switch (m.group(2)) {
+                case "us" -> v / 1000;
+                case "s" -> v * 1000;
+                default -> v;
+            }, 3);
+        }
+
+        private Map<String, Object> javaLoad(Workload w, int concurrency, int secs) throws Exception {
             String url = base() + "/v2/models/" + w.model() + "/versions/" + w.version() + "/infer";
             HttpRequest request = HttpRequest.newBuilder(URI.create(url)).header("Authorization", auth)
                     .header("Content-Type", "application/json").timeout(Duration.ofSeconds(60))
@@ -489,6 +556,7 @@ public final class Bench {
             long[] rej = merge(rejected);
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("concurrency", concurrency);
+            row.put("client", "java");
             row.put("requests", ok);
             row.put("perSecond", round(ok / elapsed, 1));
             row.put("p50Ms", round(pct(all, 0.50) / 1e6, 3));
@@ -629,6 +697,9 @@ public final class Bench {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         }
     }
+
+    /** Debian's wrk, when installed. */
+    static final String WRK = Files.isExecutable(Path.of("/usr/bin/wrk")) ? "/usr/bin/wrk" : null;
 
     static int free() {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

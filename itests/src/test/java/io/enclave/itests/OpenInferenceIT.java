@@ -311,6 +311,40 @@ public class OpenInferenceIT extends EnclaveTestSupport {
     }
 
     @Test
+    public void theBinaryTensorExtensionCarriesTheSameTensorsAsJson() throws Exception {
+        float[][] json = embed("1.1.0", CAT);
+        byte[] text = CAT.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer bin = java.nio.ByteBuffer.allocate(4 + text.length).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putInt(text.length).put(text);
+        byte[] head = ("{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", \"shape\": [1], \"parameters\": "
+                + "{\"binary_data_size\": " + bin.capacity() + "}}], \"parameters\": {\"binary_data_output\": true}}")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] body = java.util.Arrays.copyOf(head, head.length + bin.capacity());
+        System.arraycopy(bin.array(), 0, body, head.length, bin.capacity());
+        java.net.http.HttpResponse<byte[]> r = http().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base()
+                + "/v2/models/minilm/versions/1.1.0/infer")).header("Content-Type", "application/octet-stream")
+                .header("Inference-Header-Content-Length", Integer.toString(head.length))
+                .header("Authorization", admin().header()).POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(new String(r.body(), java.nio.charset.StandardCharsets.UTF_8), 200, r.statusCode());
+        int jsonLength = Integer.parseInt(r.headers().firstValue("Inference-Header-Content-Length").orElseThrow());
+        JsonNode header = JSON.readTree(java.util.Arrays.copyOf(r.body(), jsonLength));
+        JsonNode out = header.get("outputs").get(0);
+        assertEquals(384 * 4, out.get("parameters").get("binary_data_size").asInt());
+        assertNull(out.get("data"));
+        java.nio.FloatBuffer floats = java.nio.ByteBuffer.wrap(r.body(), jsonLength, 384 * 4)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        for (int i = 0; i < 384; i++) {
+            assertEquals("element " + i, json[0][i], floats.get(i), 1e-6);
+        }
+        Reply lying = send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base() + "/v2/models/minilm/infer"))
+                .header("Content-Type", "application/octet-stream").header("Inference-Header-Content-Length", "99999")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)), admin());
+        assertEquals(400, lying.status());
+        assertTrue(lying.error(), lying.error().contains("is larger than the body"));
+    }
+
+    @Test
     public void shellCommands() throws Exception {
         String list = shellAsAdmin("model:list");
         assertTrue(list, list.contains("minilm") && list.contains("1.0.0") && list.contains("1.1.0"));

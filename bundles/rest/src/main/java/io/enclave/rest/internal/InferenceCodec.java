@@ -40,8 +40,25 @@ final class InferenceCodec {
 
     private final ObjectMapper mapper;
 
-    /** Decoded {@code POST .../infer} body. */
-    record Request(String id, List<NamedTensor> inputs, List<String> outputs) {
+    /**
+     * Decoded {@code POST .../infer} body.
+     *
+     * @param binaryOutputs outputs to send as binary data (OIP binary extension)
+     * @param binaryAll     every output as binary data ({@code parameters.binary_data_output})
+     */
+    record Request(String id, List<NamedTensor> inputs, List<String> outputs, java.util.Set<String> binaryOutputs,
+            boolean binaryAll) {
+        Request(String id, List<NamedTensor> inputs, List<String> outputs) {
+            this(id, inputs, outputs, java.util.Set.of(), false);
+        }
+
+        boolean binary(String output) {
+            return binaryAll || binaryOutputs.contains(output);
+        }
+    }
+
+    /** An encoded answer; {@code headerLength} is the JSON part's length when binary data follows it, else -1. */
+    record Encoded(byte[] body, int headerLength) {
     }
 
     InferenceCodec(int maxStringBytes) {
@@ -57,6 +74,21 @@ final class InferenceCodec {
     }
 
     Request decode(byte[] body) {
+        return decode(body, -1);
+    }
+
+    /**
+     * @param headerLength the {@code Inference-Header-Content-Length}: the JSON is that many bytes and
+     *                     the binary tensor data follows; -1 when the whole body is JSON
+     */
+    Request decode(byte[] whole, int headerLength) {
+        if (headerLength > whole.length) {
+            throw new InvalidInputException("Inference-Header-Content-Length " + headerLength + " is larger than the body ("
+                    + whole.length + " bytes)");
+        }
+        byte[] body = headerLength < 0 ? whole : Arrays.copyOf(whole, headerLength);
+        java.nio.ByteBuffer binary = headerLength < 0 ? java.nio.ByteBuffer.allocate(0)
+                : java.nio.ByteBuffer.wrap(whole, headerLength, whole.length - headerLength).slice();
         JsonNode root;
         try {
             root = mapper.readTree(body);
@@ -78,13 +110,19 @@ final class InferenceCodec {
             id = idNode.asText();
         }
         objectOrAbsent(root.get("parameters"), "parameters");
+        boolean binaryAll = root.path("parameters").path("binary_data_output").asBoolean(false);
+        java.util.Set<String> binaryOutputs = new java.util.HashSet<>();
         JsonNode inputs = root.get("inputs");
         if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
             throw new InvalidInputException("'inputs' must be a non-empty array");
         }
         List<NamedTensor> tensors = new ArrayList<>(inputs.size());
         for (int i = 0; i < inputs.size(); i++) {
-            tensors.add(input(inputs.get(i), i));
+            tensors.add(input(inputs.get(i), i, binary));
+        }
+        if (binary.hasRemaining()) {
+            throw new InvalidInputException(binary.remaining() + " bytes of binary data follow the JSON that no input's "
+                    + "binary_data_size claims");
         }
         List<String> outputs = null;
         JsonNode out = root.get("outputs");
@@ -99,14 +137,16 @@ final class InferenceCodec {
                     throw new InvalidInputException("outputs[" + i + "] must be an object with a string 'name'");
                 }
                 objectOrAbsent(o.get("parameters"), "outputs[" + i + "].parameters");
-                rejectBinary(o.get("parameters"), "output '" + o.get("name").asText() + "'", "binary_data");
+                if (o.path("parameters").path("binary_data").asBoolean(false)) {
+                    binaryOutputs.add(o.get("name").asText());
+                }
                 outputs.add(o.get("name").asText());
             }
         }
-        return new Request(id, tensors, outputs);
+        return new Request(id, tensors, outputs, binaryOutputs, binaryAll);
     }
 
-    private static NamedTensor input(JsonNode in, int index) {
+    private static NamedTensor input(JsonNode in, int index, java.nio.ByteBuffer binary) {
         if (!in.isObject()) {
             throw new InvalidInputException("inputs[" + index + "] must be an object");
         }
@@ -128,7 +168,28 @@ final class InferenceCodec {
         }
         long[] shape = shape(in.get("shape"), name);
         objectOrAbsent(in.get("parameters"), "input '" + name + "' parameters");
-        rejectBinary(in.get("parameters"), "input '" + name + "'", "binary_data_size");
+        JsonNode binarySize = in.path("parameters").get("binary_data_size");
+        if (binarySize != null) {
+            if (in.has("data")) {
+                throw new InvalidInputException("input '" + name + "' has both 'data' and binary_data_size");
+            }
+            if (!binarySize.canConvertToInt() || binarySize.asInt() < 0) {
+                throw new InvalidInputException("input '" + name + "': binary_data_size must be a non-negative integer");
+            }
+            int size = binarySize.asInt();
+            if (size > binary.remaining()) {
+                throw new InvalidInputException("input '" + name + "': binary_data_size is " + size + " but only "
+                        + binary.remaining() + " bytes of binary data are left");
+            }
+            long elements;
+            try {
+                elements = NamedTensor.elementCount(shape);
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                throw new InvalidInputException("input '" + name + "' has shape " + Arrays.toString(shape)
+                        + ", which is too large");
+            }
+            return new NamedTensor(name, type, shape, BinaryTensors.read(name, type, binary, size, (int) elements));
+        }
         JsonNode data = in.get("data");
         if (data == null || data.isNull()) {
             throw new InvalidInputException("input '" + name + "' has no 'data'");
@@ -193,13 +254,6 @@ final class InferenceCodec {
     private static void objectOrAbsent(JsonNode node, String where) {
         if (node != null && !node.isNull() && !node.isObject()) {
             throw new InvalidInputException("'" + where + "' must be an object");
-        }
-    }
-
-    private static void rejectBinary(JsonNode parameters, String where, String key) {
-        if (parameters != null && parameters.has(key)) {
-            throw new InvalidInputException(where + ": the binary tensor extension ('" + key
-                    + "') is not supported; send the data as JSON");
         }
     }
 
@@ -344,6 +398,59 @@ final class InferenceCodec {
             g.writeEndArray();
             g.writeEndObject();
         });
+    }
+
+    /** The answer with the outputs the request asked for as binary data after the JSON. */
+    Encoded response(String modelName, String modelVersion, Request request, List<NamedTensor> outputs,
+            boolean fallback) {
+        boolean any = false;
+        for (NamedTensor t : outputs) {
+            any |= request.binary(t.name()) && t.datatype() != DataType.FP16;
+        }
+        if (!any) {
+            return new Encoded(response(modelName, modelVersion, request.id(), outputs, fallback), -1);
+        }
+        java.io.ByteArrayOutputStream tail = new java.io.ByteArrayOutputStream();
+        byte[] header = write(g -> {
+            g.writeStartObject();
+            g.writeStringField("model_name", modelName);
+            g.writeStringField("model_version", modelVersion);
+            if (request.id() != null) {
+                g.writeStringField("id", request.id());
+            }
+            if (fallback) {
+                g.writeObjectFieldStart("parameters");
+                g.writeBooleanField("enclave_fallback", true);
+                g.writeEndObject();
+            }
+            g.writeArrayFieldStart("outputs");
+            for (NamedTensor t : outputs) {
+                g.writeStartObject();
+                g.writeStringField("name", t.name());
+                g.writeStringField("datatype", t.datatype().name());
+                g.writeArrayFieldStart("shape");
+                for (long d : t.shape()) {
+                    g.writeNumber(d);
+                }
+                g.writeEndArray();
+                byte[] bin = request.binary(t.name()) ? BinaryTensors.write(t) : null;
+                if (bin != null) {
+                    g.writeObjectFieldStart("parameters");
+                    g.writeNumberField("binary_data_size", bin.length);
+                    g.writeEndObject();
+                    tail.write(bin, 0, bin.length);
+                } else {
+                    g.writeFieldName("data");
+                    data(g, t);
+                }
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        });
+        byte[] body = Arrays.copyOf(header, header.length + tail.size());
+        System.arraycopy(tail.toByteArray(), 0, body, header.length, tail.size());
+        return new Encoded(body, header.length);
     }
 
     private static void data(JsonGenerator g, NamedTensor t) throws IOException {

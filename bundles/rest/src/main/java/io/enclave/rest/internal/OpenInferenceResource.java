@@ -131,6 +131,7 @@ public class OpenInferenceResource {
 
     @POST
     @Path("models/{model}/infer")
+    @Produces({MediaType.APPLICATION_JSON, MediaType.APPLICATION_OCTET_STREAM})
     @Guard(Permission.MODEL_INFER)
     public Response infer(@PathParam("model") String model, @Context HttpHeaders headers, InputStream body)
             throws IOException {
@@ -139,6 +140,7 @@ public class OpenInferenceResource {
 
     @POST
     @Path("models/{model}/versions/{version}/infer")
+    @Produces({MediaType.APPLICATION_JSON, MediaType.APPLICATION_OCTET_STREAM})
     @Guard(Permission.MODEL_INFER)
     public Response infer(@PathParam("model") String model, @PathParam("version") String version,
             @Context HttpHeaders headers, InputStream body) throws IOException {
@@ -146,12 +148,36 @@ public class OpenInferenceResource {
         if (!router.serves(model)) {
             throw new ModelNotFoundException("unknown model '" + model + "'");
         }
-        InferenceCodec.Request decoded = codec.decode(read(body));
+        InferenceCodec.Request decoded = codec.decode(read(body), headerLength(headers));
         // the policy's sticky header, when it has one, keeps this caller on one side of a canary split
         String routeKey = router.stickyHeader(model).map(headers::getHeaderString).orElse(null);
         InferenceResponse r = router.infer(new InferenceRequest(model, version, decoded.inputs(), decoded.outputs(),
                 routeKey));
-        return ok(codec.response(r.model(), r.version().toString(), decoded.id(), r.outputs(), r.fallback()));
+        InferenceCodec.Encoded answer = codec.response(r.model(), r.version().toString(), decoded, r.outputs(), r.fallback());
+        if (answer.headerLength() < 0) {
+            return ok(answer.body());
+        }
+        return Response.ok(answer.body(), MediaType.APPLICATION_OCTET_STREAM_TYPE)
+                .header(BINARY_HEADER, answer.headerLength()).build();
+    }
+
+    /** The Open Inference Protocol's binary tensor extension: the JSON part's length. */
+    static final String BINARY_HEADER = "Inference-Header-Content-Length";
+
+    private static int headerLength(HttpHeaders headers) {
+        String v = headers.getHeaderString(BINARY_HEADER);
+        if (v == null || v.isBlank()) {
+            return -1;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException(BINARY_HEADER + " must be a non-negative integer, not '" + v + "'");
+        }
     }
 
     private byte[] read(InputStream body) throws IOException {

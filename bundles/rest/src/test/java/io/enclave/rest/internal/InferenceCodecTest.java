@@ -100,7 +100,7 @@ class InferenceCodecTest {
         assertEquals("input 'x' has no 'data'", error("{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1]}]}"));
         assertTrue(error("{\"id\": 5, \"inputs\": []}").contains("'id' must be a string"));
         assertTrue(error("{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [1], "
-                + "\"parameters\": {\"binary_data_size\": 4}}]}").contains("binary tensor extension"));
+                + "\"parameters\": {\"binary_data_size\": 4}}]}").contains("has both 'data' and binary_data_size"));
         assertTrue(error("{\"inputs\": [], \"inputs\": []}").contains("Duplicate field"));
         String deep = "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": "
                 + "[".repeat(100) + "1" + "]".repeat(100) + "}]}";
@@ -124,5 +124,48 @@ class InferenceCodecTest {
         assertEquals("[200,1]", r.get("outputs").get(1).get("data").toString());
         assertEquals("[18446744073709551615]", r.get("outputs").get(2).get("data").toString());
         assertEquals("{\"error\":\"bad \\\"thing\\\"\"}", new String(codec.error("bad \"thing\""), StandardCharsets.UTF_8));
+    }
+
+    private static byte[] withBinary(String json, byte[] binary) {
+        byte[] head = json.getBytes(StandardCharsets.UTF_8);
+        byte[] all = java.util.Arrays.copyOf(head, head.length + binary.length);
+        System.arraycopy(binary, 0, all, head.length, binary.length);
+        return all;
+    }
+
+    @Test
+    void binaryTensorExtensionInAndOut() {
+        java.nio.ByteBuffer floats = java.nio.ByteBuffer.allocate(12).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putFloat(1.5f).putFloat(-2f).putFloat(3.25f);
+        java.nio.ByteBuffer strings = java.nio.ByteBuffer.allocate(4 + 3 + 4 + 2).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putInt(3).put("abc".getBytes(StandardCharsets.UTF_8)).putInt(2).put("hé".getBytes(StandardCharsets.ISO_8859_1));
+        byte[] binary = java.util.Arrays.copyOf(floats.array(), 12 + strings.capacity());
+        System.arraycopy(strings.array(), 0, binary, 12, strings.capacity());
+        String json = "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 3], "
+                + "\"parameters\": {\"binary_data_size\": 12}}, {\"name\": \"t\", \"datatype\": \"BYTES\", \"shape\": [2], "
+                + "\"parameters\": {\"binary_data_size\": 13}}], \"outputs\": [{\"name\": \"y\", \"parameters\": "
+                + "{\"binary_data\": true}}, {\"name\": \"z\"}]}";
+        InferenceCodec.Request r = codec.decode(withBinary(json, binary), json.getBytes(StandardCharsets.UTF_8).length);
+        assertArrayEquals(new float[] {1.5f, -2f, 3.25f}, r.inputs().get(0).floats());
+        assertEquals("abc", new String(r.inputs().get(1).bytes()[0], StandardCharsets.UTF_8));
+        assertEquals(2, r.inputs().get(1).bytes()[1].length);
+        assertTrue(r.binary("y") && !r.binary("z"));
+
+        NamedTensor y = new NamedTensor("y", DataType.FP32, new long[] {1, 2}, new float[] {0.25f, 8f});
+        NamedTensor z = new NamedTensor("z", DataType.INT64, new long[] {1}, new long[] {7});
+        InferenceCodec.Encoded e = codec.response("m", "1", r, java.util.List.of(y, z), false);
+        String head = new String(e.body(), 0, e.headerLength(), StandardCharsets.UTF_8);
+        assertTrue(head.contains("\"binary_data_size\":8") && head.contains("\"data\":[7]"), head);
+        java.nio.ByteBuffer tail = java.nio.ByteBuffer.wrap(e.body(), e.headerLength(), 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0.25f, tail.getFloat());
+        assertEquals(8f, tail.getFloat());
+
+        assertTrue(assertThrows(InvalidInputException.class, () -> codec.decode(withBinary(json, new byte[5]),
+                json.getBytes(StandardCharsets.UTF_8).length)).getMessage().contains("binary_data_size is 12 but only 5"));
+        assertTrue(assertThrows(InvalidInputException.class, () -> codec.decode(withBinary(json, java.util.Arrays.copyOf(binary,
+                binary.length + 3)), json.getBytes(StandardCharsets.UTF_8).length)).getMessage().contains("3 bytes of binary data"));
+        String lying = json.replace("\"binary_data_size\": 12", "\"binary_data_size\": 8").replace("[1, 3]", "[1, 3]");
+        assertTrue(assertThrows(InvalidInputException.class, () -> codec.decode(withBinary(lying, binary),
+                lying.getBytes(StandardCharsets.UTF_8).length)).getMessage().contains("take 12"));
     }
 }
