@@ -26,7 +26,6 @@ import io.enclave.api.ModelRegistry;
 import io.enclave.api.Permission;
 import io.enclave.api.Router;
 import io.enclave.api.TrafficControl;
-import io.enclave.api.TrafficRules;
 import io.enclave.api.VersionStats;
 
 /**
@@ -174,20 +173,8 @@ public class ModelMBeans {
 
         @Override
         public String getRole() {
-            TrafficRules r = traffic.rules(model);
-            if (version.equals(r.pinned())) {
-                return "PINNED";
-            }
-            if (version.equals(r.canary())) {
-                return "CANARY";
-            }
-            if (version.equals(r.stable())) {
-                return "STABLE";
-            }
-            if (version.equals(r.shadow())) {
-                return "SHADOW";
-            }
-            return version.equals(r.rolledBack()) ? "ROLLED_BACK" : "-";
+            String role = traffic.rules(model).role(version);
+            return role == null ? "-" : role;
         }
 
         @Override

@@ -53,6 +53,26 @@ public record TrafficRules(String model, Version pinned, Version stable, Version
         return new TrafficRules(model, null, null, null, 0, null, null, null, null, null, Slo.NONE, 0);
     }
 
+    /**
+     * @return what a version is to this model's traffic: {@code PINNED}, {@code CANARY},
+     *         {@code STABLE}, {@code SHADOW} or {@code ROLLED_BACK}; null when it has no part
+     */
+    public String role(Version v) {
+        if (v.equals(pinned)) {
+            return "PINNED";
+        }
+        if (v.equals(canary)) {
+            return "CANARY";
+        }
+        if (v.equals(stable)) {
+            return "STABLE";
+        }
+        if (v.equals(shadow)) {
+            return "SHADOW";
+        }
+        return v.equals(rolledBack) ? "ROLLED_BACK" : null;
+    }
+
     /** @return a builder starting from these rules */
     public Builder toBuilder() {
         return new Builder(this);

@@ -269,22 +269,8 @@ public class ModelResource {
 
     /** What a version is to its model's traffic, for people reading a listing. */
     static String role(TrafficRules r, Version v) {
-        if (v.equals(r.pinned())) {
-            return "PINNED";
-        }
-        if (v.equals(r.canary())) {
-            return "CANARY";
-        }
-        if (v.equals(r.stable())) {
-            return "STABLE";
-        }
-        if (v.equals(r.shadow())) {
-            return "SHADOW";
-        }
-        if (v.equals(r.rolledBack())) {
-            return "ROLLED_BACK";
-        }
-        return "-";
+        String role = r.role(v);
+        return role == null ? "-" : role;
     }
 
     private static Object finite(double d) {

@@ -55,22 +55,8 @@ final class TrafficText {
     }
 
     static String role(TrafficRules r, Version v) {
-        if (v.equals(r.pinned())) {
-            return "pinned";
-        }
-        if (v.equals(r.canary())) {
-            return "canary";
-        }
-        if (v.equals(r.stable())) {
-            return "stable";
-        }
-        if (v.equals(r.shadow())) {
-            return "shadow";
-        }
-        if (v.equals(r.rolledBack())) {
-            return "ROLLED_BACK";
-        }
-        return "";
+        String role = r.role(v);
+        return role == null ? "" : role.equals("ROLLED_BACK") ? role : role.toLowerCase(Locale.ROOT);
     }
 
     static String percent(double d) {
