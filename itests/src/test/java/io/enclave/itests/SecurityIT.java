@@ -111,6 +111,49 @@ public class SecurityIT extends EnclaveTestSupport {
         assertTrue(String.join("\n", wrong), wrong.isEmpty());
     }
 
+    /** The SOAP door: the same users and roles, authenticated by a WS-Security UsernameToken. */
+    @Test
+    public void soapAuthorizationMatrix() throws Exception {
+        Credentials admin = admin();
+        Credentials[] who = {admin, ANALYST, AUDITOR, ANONYMOUS};
+        Map<String, String[]> expected = new java.util.LinkedHashMap<>();
+        expected.put("ListModels", new String[] {"ok", "ok", "ok", "NotAuthorizedFault"});
+        expected.put("GetModelMetadata", new String[] {"ok", "ok", "ok", "NotAuthorizedFault"});
+        expected.put("Infer", new String[] {"ok", "ok", "NotAuthorizedFault", "NotAuthorizedFault"});
+        expected.put("InferText", new String[] {"ok", "ok", "NotAuthorizedFault", "NotAuthorizedFault"});
+        Map<String, String> bodies = Map.of("ListModels", SoapMessages.listModels(), "GetModelMetadata", SoapMessages.metadata("minilm"),
+                "Infer", SoapMessages.infer("minilm", null, "hello"), "InferText", SoapMessages.inferText("minilm", "hello"));
+        StringBuilder matrix = new StringBuilder(String.format("%-36s %18s %18s %18s %18s%n", "SOAP " + SoapMessages.PATH,
+                "admin", "analyst", "auditor", "anonymous"));
+        List<String> wrong = new ArrayList<>();
+        String wsdl = "GET ?wsdl";
+        matrix.append(String.format("%-36s", wsdl));
+        for (Credentials c : who) {
+            int status = get(SoapMessages.PATH + "?wsdl", c).status();
+            matrix.append(String.format(" %18s", status));
+            if (status != 200) {
+                wrong.add(wsdl + " as " + (c == null ? "anonymous" : c.user()) + ": " + status);
+            }
+        }
+        matrix.append('\n');
+        for (Map.Entry<String, String[]> op : expected.entrySet()) {
+            matrix.append(String.format("%-36s", op.getKey() + " (UsernameToken)"));
+            for (int i = 0; i < 4; i++) {
+                SoapMessages.Token token = who[i] == null ? null : SoapMessages.Token.fresh(who[i].user(), who[i].password());
+                SoapMessages.Answer a = SoapMessages.post(http(), base(), java.net.http.HttpRequest.BodyPublishers.ofString(
+                        SoapMessages.envelope(token, bodies.get(op.getKey()))), null);
+                matrix.append(String.format(" %18s", a.outcome()));
+                if (!a.outcome().equals(op.getValue()[i])) {
+                    wrong.add(op.getKey() + " as " + (who[i] == null ? "anonymous" : who[i].user()) + ": " + a.raw());
+                }
+            }
+            matrix.append('\n');
+        }
+        System.out.println("SOAP authorization matrix:\n" + matrix);
+        Files.writeString(Path.of(System.getProperty("karaf.data"), "soap-authorization-matrix.txt"), matrix);
+        assertTrue(String.join("\n", wrong), wrong.isEmpty());
+    }
+
     @Test
     public void unauthenticatedAnswersSayHowToLogIn() throws Exception {
         Reply none = get("/v2/models/minilm", ANONYMOUS);

@@ -310,14 +310,7 @@ public class SoapIT extends EnclaveTestSupport {
     }
 
     private SoapMessages.Answer soap(HttpRequest.BodyPublisher body, Credentials basic) throws Exception {
-        HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(base() + SoapMessages.PATH))
-                .timeout(Duration.ofSeconds(120))
-                .header("Content-Type", "text/xml; charset=utf-8").header("SOAPAction", "\"\"").POST(body);
-        if (basic != null) {
-            r.header("Authorization", basic.header());
-        }
-        HttpResponse<String> response = http().send(r.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-        return SoapMessages.parse(response.statusCode(), response.body());
+        return SoapMessages.post(http(), base(), body, basic == null ? null : basic.header());
     }
 
     /** Enclave still answers properly after whatever came before. */

@@ -147,6 +147,22 @@ final class SoapMessages {
         }
     }
 
+    /**
+     * Posts an envelope to the service.
+     *
+     * @param authorization an HTTP Authorization header, or null
+     */
+    static Answer post(java.net.http.HttpClient http, String base, java.net.http.HttpRequest.BodyPublisher body,
+            String authorization) throws Exception {
+        var r = java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + PATH)).timeout(java.time.Duration.ofSeconds(120))
+                .header("Content-Type", "text/xml; charset=utf-8").header("SOAPAction", "\"\"").POST(body);
+        if (authorization != null) {
+            r.header("Authorization", authorization);
+        }
+        var response = http.send(r.build(), java.net.http.HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        return parse(response.statusCode(), response.body());
+    }
+
     static Answer parse(int status, String raw) throws Exception {
         DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
         f.setNamespaceAware(true);
