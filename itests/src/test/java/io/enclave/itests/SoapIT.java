@@ -209,6 +209,9 @@ public class SoapIT extends EnclaveTestSupport {
     public void aClientGeneratedFromTheCheckedInWsdlGetsWhatRestGets() throws Exception {
         float[][] rest = restEmbeddings("1.1.0", TEXTS);
         InferencePortType port = generatedClient(ANALYST);
+        io.enclave.api.InferenceStats stats = getOsgiService(io.enclave.api.InferenceStats.class);
+        org.osgi.framework.Version v110 = org.osgi.framework.Version.parseVersion("1.1.0");
+        long before = stats.stats("minilm", v110).requests();
 
         ListModelsResponse models = port.listModels(new ListModels());
         assertEquals(1, models.getModel().size());
@@ -244,6 +247,8 @@ public class SoapIT extends EnclaveTestSupport {
         text.setVersion("1.1.0");
         text.getText().addAll(List.of(TEXTS));
         InferTextResponse rows = port.inferText(text);
+        // the same router as REST, so the same counters: Infer and InferText are two more requests for 1.1.0
+        await("SOAP requests in the metrics", Duration.ofSeconds(10), () -> stats.stats("minilm", v110).requests() == before + 2);
         for (int i = 0; i < TEXTS.length; i++) {
             float[] row = new float[384];
             float[] fromText = new float[384];
@@ -340,6 +345,10 @@ public class SoapIT extends EnclaveTestSupport {
                 "FailedAuthentication", "NotAuthorizedFault", "invalid user name or password");
         assertFault("wrong password, HTTP Basic", soap(HttpRequest.BodyPublishers.ofString(SoapMessages.envelope(null, body)),
                 new Credentials(AUDITOR.user(), "not-it")), "Client", "NotAuthorizedFault", "invalid user name or password");
+
+        // a failed SOAP login is audited like any other
+        assertTrue(getOsgiService(io.enclave.api.AuditLog.class).read(1, 10_000, ANALYST.user(), "login").stream()
+                .anyMatch(e -> e.event().outcome().equals("failure")));
 
         SoapMessages.Answer first = soap(SoapMessages.envelope(analyst, body));
         assertTrue(first.raw(), first.ok());
