@@ -41,6 +41,10 @@ public class EngineRegistrar {
 
         @AttributeDefinition(description = "Operators run in parallel within one inference; 1 runs them in sequence")
         int interOpThreads() default 1;
+
+        @AttributeDefinition(description = "Let ONNX Runtime's intra-op threads spin while waiting for work; "
+                + "faster for one caller alone, slower when they compete with the server's own threads")
+        boolean intraOpSpinning() default true;
     }
 
     private final List<ServiceRegistration<InferenceEngine>> registrations = new ArrayList<>();
@@ -53,15 +57,16 @@ public class EngineRegistrar {
     @Activate
     void activate(BundleContext context, Config config) throws Exception {
         String version = Djl.call(() -> Engine.getEngine(Djl.ONNX_RUNTIME).getVersion());
-        EngineSettings settings = new EngineSettings(config.intraOpThreads(), config.interOpThreads());
+        EngineSettings settings = new EngineSettings(config.intraOpThreads(), config.interOpThreads(), config.intraOpSpinning());
         OnnxRuntimeEngine cpu = new OnnxRuntimeEngine("cpu", version, settings, () -> crypto);
         Hashtable<String, Object> props = new Hashtable<>();
         props.put(InferenceEngine.PROP_ENGINE, cpu.name());
         props.put(InferenceEngine.PROP_DEVICE, cpu.device());
         props.put("engine.version", version);
         registrations.add(context.registerService(InferenceEngine.class, cpu, props));
-        LOG.info("ONNX Runtime {} ready on cpu (intra-op threads {}, inter-op threads {})", version,
-                settings.intraOpThreads() == 0 ? "auto" : settings.intraOpThreads(), settings.interOpThreads());
+        LOG.info("ONNX Runtime {} ready on cpu (intra-op threads {}, inter-op threads {}, spinning {})", version,
+                settings.intraOpThreads() == 0 ? "auto" : settings.intraOpThreads(), settings.interOpThreads(),
+                settings.spinning());
     }
 
     @Deactivate

@@ -97,6 +97,7 @@ final class OnnxRuntimeEngine implements InferenceEngine {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             options.setIntraOpNumThreads(settings.intraOpThreads());
             options.setInterOpNumThreads(settings.interOpThreads());
+            options.addConfigEntry("session.intra_op.allow_spinning", settings.spinning() ? "1" : "0");
             options.setExecutionMode(settings.interOpThreads() > 1
                     ? OrtSession.SessionOptions.ExecutionMode.PARALLEL
                     : OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);

@@ -20,8 +20,11 @@ import io.enclave.api.OverloadedException;
  * One model version's queue and workers. A worker takes the oldest request, adds every compatible
  * request already queued (up to the batch size), and waits for more only while callers are between
  * arriving and queueing, at most the configured delay: an idle version runs a lone request at once.
- * Requests whose deadline passed while queued are dropped before they run. Workers are added while
- * the queue stays deeper than a batch and retire after a minute idle.
+ * A request that finds the version idle runs on its caller's thread at once. Requests whose deadline
+ * passed while queued, or that the batch's expected compute time would carry past it, are refused
+ * before they run. Workers are added while every worker computes and
+ * requests wait, and retire after a minute idle; at most {@code maxWorkers} computations run at once,
+ * callers' included.
  */
 final class Batcher {
     private static final Logger LOG = LoggerFactory.getLogger(Batcher.class);
@@ -52,6 +55,8 @@ final class Batcher {
     private final AtomicInteger workers = new AtomicInteger();
     private final AtomicInteger busy = new AtomicInteger();
     private final AtomicInteger threadIds = new AtomicInteger();
+    /** Recent compute time per row (moving average), to tell whether a batch can finish before a deadline. */
+    private volatile double nanosPerRow;
     private volatile BatchingSettings settings;
     private volatile boolean closed;
 
@@ -104,6 +109,15 @@ final class Batcher {
         }
         int rows = Tensors.rows(inputs);
         Job job = new Job(inputs, rows, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(s.deadlineMillis()));
+        // an idle version runs a lone request on the caller's thread: no hand-off, no wait
+        if (queued.get() == 0 && claim(s)) {
+            try {
+                run(List.of(job));
+            } finally {
+                busy.decrementAndGet();
+            }
+            return job;
+        }
         arriving.incrementAndGet();
         try {
             if (queued.incrementAndGet() > s.queueCapacity()) {
@@ -115,10 +129,28 @@ final class Batcher {
         } finally {
             arriving.decrementAndGet();
         }
-        if (busy.get() >= workers.get() && queued.get() > s.maxBatchSize() && workers.get() < s.maxWorkers()) {
+        // every worker is computing and requests wait: one more worker, so the next batch gathers
+        // while the current one runs
+        if (busy.get() >= workers.get() && workers.get() < s.maxWorkers()) {
             startWorker();
         }
         return job;
+    }
+
+    private void learn(long started, int rows) {
+        double perRow = (System.nanoTime() - started) / (double) Math.max(1, rows);
+        double previous = nanosPerRow;
+        nanosPerRow = previous == 0 ? perRow : 0.8 * previous + 0.2 * perRow;
+    }
+
+    /** Takes one of the {@code maxWorkers} places for a computation, if one is free. */
+    private boolean claim(BatchingSettings s) {
+        for (int b = busy.get(); b < s.maxWorkers(); b = busy.get()) {
+            if (busy.compareAndSet(b, b + 1)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Waits, at most {@code millis}, until nothing is queued or running. */
@@ -172,8 +204,12 @@ final class Batcher {
                     }
                     continue;
                 }
+                // callers running alone count against maxWorkers too; until this job has a place it
+                // still counts as waiting (for the queue's capacity, and so no caller overtakes it)
+                while (!claim(settings)) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+                }
                 queued.decrementAndGet();
-                busy.incrementAndGet();
                 try {
                     run(gather(first));
                 } finally {
@@ -231,14 +267,20 @@ final class Batcher {
 
     private void run(List<Job> batch) {
         long now = System.nanoTime();
+        int batchRows = 0;
+        for (Job j : batch) {
+            batchRows += Math.max(1, j.rows);
+        }
+        // a request that cannot finish within its deadline is refused now rather than answered late
+        long expected = (long) (nanosPerRow * batchRows);
         List<Job> live = new ArrayList<>(batch.size());
         for (Job j : batch) {
             if (j.result.isDone()) {
                 continue;
             }
-            if (now > j.deadline) {
-                j.result.completeExceptionally(new OverloadedException(name + " could not start this request within its "
-                        + "deadline of " + settings.deadlineMillis() + " ms", 1));
+            if (now > j.deadline || (batch.size() > 1 && now + expected > j.deadline)) {
+                j.result.completeExceptionally(new OverloadedException(name + " could not " + (now > j.deadline ? "start"
+                        : "finish") + " this request within its deadline of " + settings.deadlineMillis() + " ms", 1));
             } else {
                 live.add(j);
             }
@@ -255,6 +297,7 @@ final class Batcher {
         try {
             if (live.size() == 1) {
                 live.get(0).result.complete(engine.apply(live.get(0).inputs));
+                learn(now, rows);
                 return;
             }
             List<List<NamedTensor>> inputs = new ArrayList<>(live.size());
@@ -267,6 +310,7 @@ final class Batcher {
             for (int i = 0; i < live.size(); i++) {
                 live.get(i).result.complete(outputs.get(i));
             }
+            learn(now, rows);
         } catch (RuntimeException | Error e) {
             for (Job j : live) {
                 j.result.completeExceptionally(e);

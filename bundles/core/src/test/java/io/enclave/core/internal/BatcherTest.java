@@ -24,8 +24,11 @@ class BatcherTest {
     private volatile CountDownLatch gate = new CountDownLatch(0);
     private final CountDownLatch entered = new CountDownLatch(1);
 
-    /** Doubles x; records each batch's rows; waits at the gate. */
+    private final List<String> threads = new CopyOnWriteArrayList<>();
+
+    /** Doubles x; records each batch's rows and thread; waits at the gate. */
     private List<NamedTensor> engine(List<NamedTensor> in) {
+        threads.add(Thread.currentThread().getName());
         entered.countDown();
         try {
             gate.await();
@@ -52,8 +55,9 @@ class BatcherTest {
             Batcher.Job job = b.submit(row(1, 2));
             assertArrayEquals(new float[] {2, 4}, job.result.get(5, TimeUnit.SECONDS).get(0).floats());
             assertTrue(job.started - job.enqueued < TimeUnit.MILLISECONDS.toNanos(500),
-                    "an idle worker starts at once instead of waiting the 1 s delay");
+                    "an idle version starts at once instead of waiting the 1 s delay");
             assertEquals(List.of(1), batches);
+            assertEquals(List.of(Thread.currentThread().getName()), threads, "no hand-off to a worker when idle");
         } finally {
             b.close();
         }
@@ -64,19 +68,21 @@ class BatcherTest {
         gate = new CountDownLatch(1);
         Batcher b = new Batcher("t", new BatchingSettings(8, 0, 100, 1, 1, 30_000), this::engine);
         try {
-            Batcher.Job first = b.submit(row(0, 0));
+            // the first caller finds the version idle and computes on its own thread
+            var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> b.submit(row(0, 0)).result.join());
             entered.await(5, TimeUnit.SECONDS);
             List<Batcher.Job> jobs = new ArrayList<>();
             for (int i = 1; i <= 10; i++) {
                 jobs.add(b.submit(row(i, -i)));
             }
             gate.countDown();
-            first.result.get(5, TimeUnit.SECONDS);
+            first.get(5, TimeUnit.SECONDS);
             for (int i = 1; i <= 10; i++) {
                 assertArrayEquals(new float[] {2 * i, -2 * i}, jobs.get(i - 1).result.get(5, TimeUnit.SECONDS).get(0).floats());
             }
             assertEquals(List.of(1, 8, 2), batches, "at most 8 rows a batch, in arrival order");
             assertEquals(8, jobs.get(0).batchSize);
+            assertTrue(threads.get(1).startsWith("enclave-worker-t-"), "queued requests run on a worker: " + threads);
         } finally {
             b.close();
         }
@@ -87,7 +93,7 @@ class BatcherTest {
         gate = new CountDownLatch(1);
         Batcher b = new Batcher("t", new BatchingSettings(1, 0, 2, 1, 1, 50), this::engine);
         try {
-            Batcher.Job running = b.submit(row(1, 1));
+            var running = java.util.concurrent.CompletableFuture.supplyAsync(() -> b.submit(row(1, 1)).result.join());
             entered.await(5, TimeUnit.SECONDS);
             Batcher.Job waiting1 = b.submit(row(2, 2));
             Batcher.Job waiting2 = b.submit(row(3, 3));
@@ -96,11 +102,47 @@ class BatcherTest {
             assertEquals(1, full.retryAfterSeconds());
             Thread.sleep(100);
             gate.countDown();
-            running.result.get(5, TimeUnit.SECONDS);
+            running.get(5, TimeUnit.SECONDS);
             ExecutionException late = assertThrows(ExecutionException.class, () -> waiting1.result.get(5, TimeUnit.SECONDS));
             assertTrue(late.getCause() instanceof OverloadedException, late.toString());
             assertThrows(ExecutionException.class, () -> waiting2.result.get(5, TimeUnit.SECONDS));
             assertEquals(List.of(1), batches, "the expired requests were dropped before compute");
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void aBatchThatWouldFinishAfterTheDeadlineIsRefusedBeforeItRuns() throws Exception {
+        // 60 ms a row: a batch of 8 takes about 480 ms, longer than the 300 ms deadline
+        Batcher b = new Batcher("t", new BatchingSettings(8, 0, 100, 1, 1, 300), in -> {
+            try {
+                Thread.sleep(60L * in.get(0).shape()[0]);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return engine(in);
+        });
+        try {
+            b.submit(row(0, 0)).result.get(5, TimeUnit.SECONDS);
+            var busy = java.util.concurrent.CompletableFuture.supplyAsync(() -> b.submit(row(1, 1)).result.join());
+            entered.await(5, TimeUnit.SECONDS);
+            while (b.busy() == 0) {
+                Thread.onSpinWait();
+            }
+            long start = System.nanoTime();
+            List<Batcher.Job> jobs = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                jobs.add(b.submit(row(i, i)));
+            }
+            for (Batcher.Job j : jobs) {
+                ExecutionException e = assertThrows(ExecutionException.class, () -> j.result.get(5, TimeUnit.SECONDS));
+                assertTrue(e.getCause().getMessage().contains("could not finish this request within its deadline of 300 ms"),
+                        e.getCause().getMessage());
+            }
+            assertTrue(System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(300), "refused before the deadline, not after");
+            busy.get(5, TimeUnit.SECONDS);
+            assertEquals(List.of(1, 1), batches, "the refused batch never ran");
         } finally {
             b.close();
         }
