@@ -110,10 +110,10 @@ public final class Bench {
         server.start(dense);
         try {
             results.put("idleRssMiB", server.rssMiB());
-            // the server's JIT warms up on every path before anything is measured
+            // the server's JIT warms up on every path, batched ones included, before anything is measured
             for (Workload w : workloads) {
                 server.batching(w.model(), true);
-                server.load(w, 8, 3, 0);
+                server.load(w, 32, 5, 0);
             }
             List<Map<String, Object>> http = new ArrayList<>();
             for (Workload w : workloads) {

@@ -192,24 +192,52 @@ public class JaasSecurityService implements SecurityService {
                 return c.identity();
             }
         }
-        Identity identity;
-        try {
-            identity = login(user, password);
-        } catch (LoginException e) {
-            t.failed(user);
-            a.failed(remote);
-            LOG.warn("failed login for user '{}' from {}", user, remote);
-            audit(user, remote, "failure", "invalid user name or password");
-            throw new AuthenticationException("invalid user name or password");
-        }
-        t.succeeded(user);
-        if (cacheMillis > 0) {
-            synchronized (cache) {
-                cache.put(key, new Cached(identity, now + cacheMillis, generation));
+        // the same credentials arriving at once (a client opening many connections) are checked once:
+        // a password hash costs tens of milliseconds of CPU on purpose, and 32 at once stall a server
+        java.util.concurrent.CompletableFuture<Identity> mine = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<Identity> running = inFlight.putIfAbsent(key, mine);
+        if (running != null) {
+            try {
+                return running.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                if (e.getCause() instanceof AuthenticationException refused) {
+                    throw new AuthenticationException(refused.getMessage());
+                }
+                throw e;
             }
         }
-        return identity;
+        try {
+            Identity identity;
+            try {
+                identity = login(user, password);
+            } catch (LoginException e) {
+                t.failed(user);
+                a.failed(remote);
+                LOG.warn("failed login for user '{}' from {}", user, remote);
+                audit(user, remote, "failure", "invalid user name or password");
+                AuthenticationException refused = new AuthenticationException("invalid user name or password");
+                mine.completeExceptionally(refused);
+                throw refused;
+            }
+            t.succeeded(user);
+            if (cacheMillis > 0) {
+                synchronized (cache) {
+                    cache.put(key, new Cached(identity, now + cacheMillis, generation));
+                }
+            }
+            mine.complete(identity);
+            return identity;
+        } catch (RuntimeException | Error e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            inFlight.remove(key, mine);
+        }
     }
+
+    /** Logins being checked right now, by credential fingerprint. */
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.CompletableFuture<Identity>> inFlight =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private Identity login(String user, char[] password) throws LoginException {
         Subject subject = new Subject();

@@ -3,15 +3,16 @@ package io.enclave.api;
 /**
  * How one model version batches: requests queue, a worker takes up to {@code maxBatchSize} rows at
  * once and waits at most {@code maxQueueDelayMicros} for more only while more are already on their
- * way; an idle version never delays a lone request. Workers grow from {@code minWorkers} to
- * {@code maxWorkers} while the queue stays deep and shrink when idle. A full queue refuses at once.
+ * way; an idle version runs a lone request at once, on the caller's thread. Workers grow from
+ * {@code minWorkers} to {@code maxWorkers} while every worker computes and requests wait, and shrink
+ * when idle; at most {@code maxWorkers} computations run at once. A full queue refuses at once.
  *
  * @param maxBatchSize        most rows run together; 1 turns batching off
  * @param maxQueueDelayMicros longest wait for more rows once a batch has started to form
  * @param queueCapacity       requests that may wait; more get 503 with Retry-After
  * @param minWorkers          workers kept even when idle
  * @param maxWorkers          most workers
- * @param deadlineMillis      a request still queued after this long is dropped before it runs
+ * @param deadlineMillis      a request still queued after this long is refused before it runs
  */
 public record BatchingSettings(int maxBatchSize, long maxQueueDelayMicros, int queueCapacity, int minWorkers,
         int maxWorkers, long deadlineMillis) {

@@ -21,8 +21,7 @@ import io.enclave.api.OverloadedException;
  * request already queued (up to the batch size), and waits for more only while callers are between
  * arriving and queueing, at most the configured delay: an idle version runs a lone request at once.
  * A request that finds the version idle runs on its caller's thread at once. Requests whose deadline
- * passed while queued, or that the batch's expected compute time would carry past it, are refused
- * before they run. Workers are added while every worker computes and
+ * passed while queued are refused before they run. Workers are added while every worker computes and
  * requests wait, and retire after a minute idle; at most {@code maxWorkers} computations run at once,
  * callers' included.
  */
@@ -55,8 +54,6 @@ final class Batcher {
     private final AtomicInteger workers = new AtomicInteger();
     private final AtomicInteger busy = new AtomicInteger();
     private final AtomicInteger threadIds = new AtomicInteger();
-    /** Recent compute time per row (moving average), to tell whether a batch can finish before a deadline. */
-    private volatile double nanosPerRow;
     private volatile BatchingSettings settings;
     private volatile boolean closed;
 
@@ -135,12 +132,6 @@ final class Batcher {
             startWorker();
         }
         return job;
-    }
-
-    private void learn(long started, int rows) {
-        double perRow = (System.nanoTime() - started) / (double) Math.max(1, rows);
-        double previous = nanosPerRow;
-        nanosPerRow = previous == 0 ? perRow : 0.8 * previous + 0.2 * perRow;
     }
 
     /** Takes one of the {@code maxWorkers} places for a computation, if one is free. */
@@ -267,20 +258,14 @@ final class Batcher {
 
     private void run(List<Job> batch) {
         long now = System.nanoTime();
-        int batchRows = 0;
-        for (Job j : batch) {
-            batchRows += Math.max(1, j.rows);
-        }
-        // a request that cannot finish within its deadline is refused now rather than answered late
-        long expected = (long) (nanosPerRow * batchRows);
         List<Job> live = new ArrayList<>(batch.size());
         for (Job j : batch) {
             if (j.result.isDone()) {
                 continue;
             }
-            if (now > j.deadline || (batch.size() > 1 && now + expected > j.deadline)) {
-                j.result.completeExceptionally(new OverloadedException(name + " could not " + (now > j.deadline ? "start"
-                        : "finish") + " this request within its deadline of " + settings.deadlineMillis() + " ms", 1));
+            if (now > j.deadline) {
+                j.result.completeExceptionally(new OverloadedException(name + " could not start this request within its "
+                        + "deadline of " + settings.deadlineMillis() + " ms", 1));
             } else {
                 live.add(j);
             }
@@ -297,7 +282,6 @@ final class Batcher {
         try {
             if (live.size() == 1) {
                 live.get(0).result.complete(engine.apply(live.get(0).inputs));
-                learn(now, rows);
                 return;
             }
             List<List<NamedTensor>> inputs = new ArrayList<>(live.size());
@@ -310,7 +294,6 @@ final class Batcher {
             for (int i = 0; i < live.size(); i++) {
                 live.get(i).result.complete(outputs.get(i));
             }
-            learn(now, rows);
         } catch (RuntimeException | Error e) {
             for (Job j : live) {
                 j.result.completeExceptionally(e);

@@ -170,7 +170,7 @@ public class EngineModelRegistry implements ModelRegistry {
         try {
             LoadedModel model = engine.load(d, d.artifacts());
             try {
-                warmUp(d, model);
+                warmUp(d, model, v.settings().maxBatchSize());
             } catch (RuntimeException e) {
                 model.close();
                 throw new ModelLoadException("warm-up on the declared sample failed: " + e.getMessage(), e);
@@ -195,10 +195,11 @@ public class EngineModelRegistry implements ModelRegistry {
     }
 
     /**
-     * One inference on model.json's {@code "sample"} before the version may take traffic: the first
-     * real request then pays no lazy initialization, and a model that loads but cannot run fails here.
+     * Inference on model.json's {@code "sample"} before the version may take traffic, alone and as a
+     * full batch: the first real requests then pay no lazy initialization (the engine's first large
+     * shapes cost seconds), and a model that loads but cannot run fails here.
      */
-    static void warmUp(ModelDescriptor d, LoadedModel model) {
+    static void warmUp(ModelDescriptor d, LoadedModel model, int maxBatchRows) {
         List<NamedTensor> sample = Samples.inputs(d);
         if (sample.isEmpty()) {
             return;
@@ -207,6 +208,10 @@ public class EngineModelRegistry implements ModelRegistry {
         if (out.size() != d.outputs().size()) {
             throw new IllegalStateException("it produced " + out.size() + " outputs, model.json declares "
                     + d.outputs().size());
+        }
+        int rows = Tensors.rows(sample);
+        if (rows > 0 && maxBatchRows / rows > 1) {
+            model.infer(Tensors.concat(java.util.Collections.nCopies(maxBatchRows / rows, sample)));
         }
     }
 

@@ -113,42 +113,6 @@ class BatcherTest {
     }
 
     @Test
-    void aBatchThatWouldFinishAfterTheDeadlineIsRefusedBeforeItRuns() throws Exception {
-        // 60 ms a row: a batch of 8 takes about 480 ms, longer than the 300 ms deadline
-        Batcher b = new Batcher("t", new BatchingSettings(8, 0, 100, 1, 1, 300), in -> {
-            try {
-                Thread.sleep(60L * in.get(0).shape()[0]);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return engine(in);
-        });
-        try {
-            b.submit(row(0, 0)).result.get(5, TimeUnit.SECONDS);
-            var busy = java.util.concurrent.CompletableFuture.supplyAsync(() -> b.submit(row(1, 1)).result.join());
-            entered.await(5, TimeUnit.SECONDS);
-            while (b.busy() == 0) {
-                Thread.onSpinWait();
-            }
-            long start = System.nanoTime();
-            List<Batcher.Job> jobs = new ArrayList<>();
-            for (int i = 0; i < 8; i++) {
-                jobs.add(b.submit(row(i, i)));
-            }
-            for (Batcher.Job j : jobs) {
-                ExecutionException e = assertThrows(ExecutionException.class, () -> j.result.get(5, TimeUnit.SECONDS));
-                assertTrue(e.getCause().getMessage().contains("could not finish this request within its deadline of 300 ms"),
-                        e.getCause().getMessage());
-            }
-            assertTrue(System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(300), "refused before the deadline, not after");
-            busy.get(5, TimeUnit.SECONDS);
-            assertEquals(List.of(1, 1), batches, "the refused batch never ran");
-        } finally {
-            b.close();
-        }
-    }
-
-    @Test
     void tensorsJoinAndSplitAlongTheBatchDimension() {
         List<NamedTensor> a = List.of(NamedTensor.ofStrings("text", "one", "two"));
         List<NamedTensor> b = List.of(NamedTensor.ofStrings("text", "three"));
