@@ -483,7 +483,9 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
         }
         long since = canarySince.getOrDefault(r.model(), System.nanoTime());
         int age = (int) Math.min(Slo.MAX_WINDOW_SECONDS, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - since));
-        int window = Math.max(1, Math.min(slo.windowSeconds(), age));
+        // +1: the canary's first partial second counts too, or a check just after a second boundary
+        // would look at an empty slot and miss every request so far
+        int window = Math.max(1, Math.min(slo.windowSeconds(), age + 1));
         VersionStats v = s.stats(r.model(), r.canary(), window);
         String breach = breach(slo, v);
         if (breach != null) {
