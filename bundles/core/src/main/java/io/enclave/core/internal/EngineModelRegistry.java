@@ -156,6 +156,14 @@ public class EngineModelRegistry implements ModelRegistry {
 
     void load(RegisteredVersion v) {
         v.loadStarted();
+        // two loader threads may both be asked to load a version (an engine leaving and another
+        // arriving); one at a time, and the second finds it READY and stops
+        synchronized (v.loading) {
+            loadOnce(v);
+        }
+    }
+
+    private void loadOnce(RegisteredVersion v) {
         ModelDescriptor d = v.descriptor();
         if (v.isRemoved() || v.state() == ModelState.READY) {
             return;

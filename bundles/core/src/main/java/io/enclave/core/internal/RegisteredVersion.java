@@ -34,6 +34,8 @@ final class RegisteredVersion implements ModelVersion {
     private volatile InferenceEngine engine;
     private volatile long loadMillis = -1;
     private final AtomicBoolean loadQueued = new AtomicBoolean();
+    /** Held while an engine loads this version. */
+    final Object loading = new Object();
     private LoadedModel loaded;
     private boolean removed;
 
