@@ -373,6 +373,38 @@ final class InferenceCodec {
 
     /** @param fallback the model asked for failed and {@code modelName} is its fallback: said in parameters */
     byte[] response(String modelName, String modelVersion, String id, List<NamedTensor> outputs, boolean fallback) {
+        return answer(modelName, modelVersion, id, outputs, fallback, t -> null);
+    }
+
+    /** The answer with the outputs the request asked for as binary data after the JSON. */
+    Encoded response(String modelName, String modelVersion, Request request, List<NamedTensor> outputs,
+            boolean fallback) {
+        boolean any = false;
+        for (NamedTensor t : outputs) {
+            any |= request.binary(t.name()) && t.datatype() != DataType.FP16;
+        }
+        if (!any) {
+            return new Encoded(response(modelName, modelVersion, request.id(), outputs, fallback), -1);
+        }
+        java.io.ByteArrayOutputStream tail = new java.io.ByteArrayOutputStream();
+        byte[] header = answer(modelName, modelVersion, request.id(), outputs, fallback, t -> {
+            byte[] bin = request.binary(t.name()) ? BinaryTensors.write(t) : null;
+            if (bin != null) {
+                tail.write(bin, 0, bin.length);
+            }
+            return bin;
+        });
+        byte[] body = Arrays.copyOf(header, header.length + tail.size());
+        System.arraycopy(tail.toByteArray(), 0, body, header.length, tail.size());
+        return new Encoded(body, header.length);
+    }
+
+    /**
+     * The answer's JSON; an output for which {@code binary} returns bytes is described by their size
+     * ({@code binary_data_size}) instead of carrying its data.
+     */
+    private byte[] answer(String modelName, String modelVersion, String id, List<NamedTensor> outputs, boolean fallback,
+            java.util.function.Function<NamedTensor, byte[]> binary) {
         return write(g -> {
             g.writeStartObject();
             g.writeStringField("model_name", modelName);
@@ -395,54 +427,11 @@ final class InferenceCodec {
                     g.writeNumber(d);
                 }
                 g.writeEndArray();
-                g.writeFieldName("data");
-                data(g, t);
-                g.writeEndObject();
-            }
-            g.writeEndArray();
-            g.writeEndObject();
-        });
-    }
-
-    /** The answer with the outputs the request asked for as binary data after the JSON. */
-    Encoded response(String modelName, String modelVersion, Request request, List<NamedTensor> outputs,
-            boolean fallback) {
-        boolean any = false;
-        for (NamedTensor t : outputs) {
-            any |= request.binary(t.name()) && t.datatype() != DataType.FP16;
-        }
-        if (!any) {
-            return new Encoded(response(modelName, modelVersion, request.id(), outputs, fallback), -1);
-        }
-        java.io.ByteArrayOutputStream tail = new java.io.ByteArrayOutputStream();
-        byte[] header = write(g -> {
-            g.writeStartObject();
-            g.writeStringField("model_name", modelName);
-            g.writeStringField("model_version", modelVersion);
-            if (request.id() != null) {
-                g.writeStringField("id", request.id());
-            }
-            if (fallback) {
-                g.writeObjectFieldStart("parameters");
-                g.writeBooleanField("enclave_fallback", true);
-                g.writeEndObject();
-            }
-            g.writeArrayFieldStart("outputs");
-            for (NamedTensor t : outputs) {
-                g.writeStartObject();
-                g.writeStringField("name", t.name());
-                g.writeStringField("datatype", t.datatype().name());
-                g.writeArrayFieldStart("shape");
-                for (long d : t.shape()) {
-                    g.writeNumber(d);
-                }
-                g.writeEndArray();
-                byte[] bin = request.binary(t.name()) ? BinaryTensors.write(t) : null;
+                byte[] bin = binary.apply(t);
                 if (bin != null) {
                     g.writeObjectFieldStart("parameters");
                     g.writeNumberField("binary_data_size", bin.length);
                     g.writeEndObject();
-                    tail.write(bin, 0, bin.length);
                 } else {
                     g.writeFieldName("data");
                     data(g, t);
@@ -452,9 +441,6 @@ final class InferenceCodec {
             g.writeEndArray();
             g.writeEndObject();
         });
-        byte[] body = Arrays.copyOf(header, header.length + tail.size());
-        System.arraycopy(tail.toByteArray(), 0, body, header.length, tail.size());
-        return new Encoded(body, header.length);
     }
 
     private static void data(JsonGenerator g, NamedTensor t) throws IOException {

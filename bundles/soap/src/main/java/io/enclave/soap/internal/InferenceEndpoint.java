@@ -47,7 +47,6 @@ import io.enclave.soap.internal.wsdl.ListModelsResponse;
 import io.enclave.soap.internal.wsdl.ModelInfo;
 import io.enclave.soap.internal.wsdl.ModelNotFound;
 import io.enclave.soap.internal.wsdl.NotAuthorized;
-import io.enclave.soap.internal.wsdl.Shape;
 import io.enclave.soap.internal.wsdl.Tensor;
 import io.enclave.soap.internal.wsdl.TensorMetadata;
 import io.enclave.soap.internal.wsdl.TextResult;
@@ -261,11 +260,7 @@ public class InferenceEndpoint implements InferencePortType {
         TensorMetadata m = new TensorMetadata();
         m.setName(s.name());
         m.setDatatype(io.enclave.soap.internal.wsdl.DataType.fromValue(s.datatype().name()));
-        Shape shape = new Shape();
-        for (long d : s.shape()) {
-            shape.getDim().add(d);
-        }
-        m.setShape(shape);
+        m.setShape(SoapTensors.shape(s.shape()));
         return m;
     }
 

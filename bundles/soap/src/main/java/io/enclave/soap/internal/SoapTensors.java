@@ -62,11 +62,7 @@ final class SoapTensors {
         Tensor t = new Tensor();
         t.setName(n.name());
         t.setDatatype(io.enclave.soap.internal.wsdl.DataType.fromValue(n.datatype().name()));
-        Shape shape = new Shape();
-        for (long d : n.shape()) {
-            shape.getDim().add(d);
-        }
-        t.setShape(shape);
+        t.setShape(shape(n.shape()));
         Object data = n.data();
         switch (n.datatype()) {
             case BOOL -> {
@@ -113,6 +109,15 @@ final class SoapTensors {
             }
         }
         return t;
+    }
+
+    /** The contract's shape for these dimensions. */
+    static Shape shape(long[] dims) {
+        Shape shape = new Shape();
+        for (long d : dims) {
+            shape.getDim().add(d);
+        }
+        return shape;
     }
 
     private static long[] shape(String name, Shape shape) {
