@@ -327,14 +327,15 @@ public final class Bench {
     }
 
     private static String table(Map<String, Map<String, Object>> limits, Map<String, Object> results) {
-        StringBuilder s = new StringBuilder("\n| workload | batching | c | req/s | p50 ms | p99 ms | ratio to limit | errors |\n"
-                + "|---|---|---|---|---|---|---|---|\n");
+        StringBuilder s = new StringBuilder("\n| workload | batching | c | req/s | p50 ms | p99 ms | ratio to limit | errors "
+                + "| Enclave cores | wrk cores |\n|---|---|---|---|---|---|---|---|---|---|\n");
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> http = (List<Map<String, Object>>) results.get("http");
         for (Map<String, Object> r : http) {
-            s.append(String.format(Locale.ROOT, "| %s | %s | %s | %.1f | %.2f | %.2f | %.3f | %s |%n", r.get("workload"),
-                    (boolean) r.get("batching") ? "on" : "off", r.get("concurrency"), r.get("perSecond"), r.get("p50Ms"),
-                    r.get("p99Ms"), r.get("ratioToLimit"), r.get("failed")));
+            s.append(String.format(Locale.ROOT, "| %s | %s | %s | %.1f | %.2f | %.2f | %.3f | %s | %s | %s |%n",
+                    r.get("workload"), (boolean) r.get("batching") ? "on" : "off", r.get("concurrency"), r.get("perSecond"),
+                    r.get("p50Ms"), r.get("p99Ms"), r.get("ratioToLimit"), r.get("failed"), r.getOrDefault("serverCores", "-"),
+                    r.getOrDefault("clientCores", "-")));
         }
         s.append("\n| workload | in-process limit rows/s | at | batch-1 p50 ms |\n|---|---|---|---|\n");
         limits.forEach((k, v) -> s.append(String.format(Locale.ROOT, "| %s | %s | %s | %s |%n", k, v.get("limitPerSecond"),
@@ -495,7 +496,11 @@ public final class Bench {
                     + "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
                     + "wrk.headers[\"Authorization\"] = \"" + auth + "\"\n");
             runWrk(script, url, concurrency, 1);
+            long serverBefore = cpuTicks(pid());
+            long wallBefore = System.nanoTime();
             String out = runWrk(script, url, concurrency, secs);
+            double wall = (System.nanoTime() - wallBefore) / 1e9;
+            double serverCores = (cpuTicks(pid()) - serverBefore) / 100.0 / wall;
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("concurrency", concurrency);
             row.put("client", "wrk");
@@ -517,17 +522,41 @@ public final class Bench {
             row.put("p50Ms", wrkPercentile(out, "50%"));
             row.put("p99Ms", wrkPercentile(out, "99%"));
             row.put("failed", failed);
+            // where the machine's cores went: Enclave's process and the load generator beside it
+            row.put("serverCores", round(serverCores, 2));
+            row.put("clientCores", round(childCpuSeconds(out) / wall, 2));
             return row;
         }
 
         private String runWrk(Path script, String url, int concurrency, int secs) throws Exception {
-            Process p = new ProcessBuilder(WRK, "-t1", "-c" + concurrency, "-d" + secs + "s", "--timeout", "60s",
-                    "--latency", "-s", script.toString(), url).redirectErrorStream(true).start();
+            // bash's 'times' prints the CPU time its children (wrk) used
+            Process p = new ProcessBuilder("bash", "-c", "\"$0\" \"$@\" && times", WRK, "-t1", "-c" + concurrency,
+                    "-d" + secs + "s", "--timeout", "60s", "--latency", "-s", script.toString(), url)
+                    .redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (p.waitFor() != 0) {
                 throw new IOException("wrk failed: " + out);
             }
             return out;
+        }
+
+        /** user + system CPU seconds of the children, from the last line bash's {@code times} printed. */
+        private double childCpuSeconds(String out) {
+            String[] lines = out.strip().split("\n");
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)m([0-9.]+)s\\s+(\\d+)m([0-9.]+)s")
+                    .matcher(lines[lines.length - 1]);
+            if (!m.find()) {
+                return Double.NaN;
+            }
+            return Long.parseLong(m.group(1)) * 60 + Double.parseDouble(m.group(2)) + Long.parseLong(m.group(3)) * 60
+                    + Double.parseDouble(m.group(4));
+        }
+
+        /** utime + stime of a process, in clock ticks (100 a second on Linux). */
+        private long cpuTicks(long pid) throws IOException {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
         }
 
         private double wrkPercentile(String out, String which) {

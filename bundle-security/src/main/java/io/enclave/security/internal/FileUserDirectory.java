@@ -75,13 +75,24 @@ public class FileUserDirectory implements UserDirectory {
     private FileTime loaded;
     private volatile long generation;
 
-    /** @return a number that changes whenever any user, password or role changes */
+    /**
+     * @return a number that changes whenever any user, password or role changes: at once for changes made
+     *         through this service, within a second for a hand edit of the file (every request asks, so
+     *         the file is looked at no more than once a second and without a lock in between)
+     */
     long generation() {
-        synchronized (this) {
-            reloadQuietly();
+        long now = System.nanoTime();
+        if (now - lastLook > LOOK_EVERY_NANOS) {
+            synchronized (this) {
+                reloadQuietly();
+                lastLook = now;
+            }
         }
         return generation;
     }
+
+    private static final long LOOK_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+    private volatile long lastLook = System.nanoTime() - 2 * LOOK_EVERY_NANOS;
 
     @Activate
     void activate(Config config) throws IOException {

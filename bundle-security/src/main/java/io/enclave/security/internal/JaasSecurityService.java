@@ -130,6 +130,13 @@ public class JaasSecurityService implements SecurityService {
     }
 
     private final byte[] cacheKey = new byte[32];
+    /** Changes with {@link #cacheKey}, so a thread's keyed MAC is set up again. */
+    private volatile int keyEpoch;
+    /** One keyed MAC per thread: every request is fingerprinted, and looking up and keying a MAC costs more than using it. */
+    private final ThreadLocal<KeyedMac> macs = new ThreadLocal<>();
+
+    private record KeyedMac(Mac mac, int epoch) {
+    }
     private volatile RolePermissionRealm authorizer = new RolePermissionRealm(RolePermissionRealm.defaults());
     private volatile LoginThrottle throttle;
     private volatile LoginThrottle addressThrottle;
@@ -147,6 +154,7 @@ public class JaasSecurityService implements SecurityService {
     @Modified
     void configure(Config config) {
         new SecureRandom().nextBytes(cacheKey);
+        keyEpoch++;
         authorizer = new RolePermissionRealm(RolePermissionRealm.parse(config.rolePermissions()));
         throttle = new LoginThrottle(config.freeFailures(), TimeUnit.SECONDS.toMillis(config.failureWindowSeconds()),
                 TimeUnit.SECONDS.toMillis(config.maxLockSeconds()), System::currentTimeMillis);
@@ -273,8 +281,15 @@ public class JaasSecurityService implements SecurityService {
     /** HMAC of the credentials under a per-process key: the cache never holds a password or a plain hash of it. */
     private String fingerprint(String user, char[] password) {
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(cacheKey, "HmacSHA256"));
+            int epoch = keyEpoch;
+            KeyedMac keyed = macs.get();
+            if (keyed == null || keyed.epoch() != epoch) {
+                Mac m = Mac.getInstance("HmacSHA256");
+                m.init(new SecretKeySpec(cacheKey, "HmacSHA256"));
+                keyed = new KeyedMac(m, epoch);
+                macs.set(keyed);
+            }
+            Mac mac = keyed.mac();
             mac.update(user.getBytes(StandardCharsets.UTF_8));
             mac.update((byte) 0);
             ByteBuffer b = StandardCharsets.UTF_8.encode(CharBuffer.wrap(password));

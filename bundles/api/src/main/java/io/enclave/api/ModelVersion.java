@@ -33,4 +33,18 @@ public interface ModelVersion {
      * @throws ModelUnavailableException when the version is not READY
      */
     List<NamedTensor> infer(List<NamedTensor> inputs);
+
+    /**
+     * Runs the model for a request that reached Enclave at {@code arrivedNanos}: a version with a
+     * request deadline counts it from then, so time spent before the call (in the transport, waiting
+     * for a thread) is not forgotten.
+     *
+     * @param inputs       inputs already validated against the signature
+     * @param arrivedNanos {@link System#nanoTime()} when the request arrived
+     * @return every declared output
+     * @throws ModelUnavailableException when the version is not READY
+     */
+    default List<NamedTensor> infer(List<NamedTensor> inputs, long arrivedNanos) {
+        return infer(inputs);
+    }
 }

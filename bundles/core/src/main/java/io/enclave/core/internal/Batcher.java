@@ -20,8 +20,10 @@ import io.enclave.api.OverloadedException;
  * One model version's queue and workers. A worker takes the oldest request, adds every compatible
  * request already queued (up to the batch size), and waits for more only while callers are between
  * arriving and queueing, at most the configured delay: an idle version runs a lone request at once.
- * A request that finds the version idle runs on its caller's thread at once. Requests whose deadline
- * passed while queued are refused before they run. Workers are added while every worker computes and
+ * A request that finds the version idle runs on its caller's thread at once. A request's deadline
+ * counts from its arrival at the transport; one whose deadline passed while queued is refused before it
+ * runs, and a batch takes no more rows than its most urgent request leaves time for (at the measured
+ * compute time per row), so what runs finishes close to its deadline even when compute is slow. Workers are added while every worker computes and
  * requests wait, and retire after a minute idle; at most {@code maxWorkers} computations run at once,
  * callers' included.
  */
@@ -54,6 +56,8 @@ final class Batcher {
     private final AtomicInteger workers = new AtomicInteger();
     private final AtomicInteger busy = new AtomicInteger();
     private final AtomicInteger threadIds = new AtomicInteger();
+    /** Recent compute time per row, a moving average over batches; 0 until something ran. */
+    private volatile long nanosPerRow;
     private volatile BatchingSettings settings;
     private volatile boolean closed;
 
@@ -93,19 +97,31 @@ final class Batcher {
         return busy.get();
     }
 
+    /** @return the recent compute time per row in nanoseconds, 0 before the first batch */
+    long nanosPerRow() {
+        return nanosPerRow;
+    }
+
+    /** Queues a request that arrives now. */
+    Job submit(List<NamedTensor> inputs) {
+        return submit(inputs, System.nanoTime());
+    }
+
     /**
      * Queues a request.
      *
+     * @param arrivedNanos when the request reached the transport ({@link System#nanoTime()}): its
+     *                     deadline counts from then
      * @return its future result
      * @throws OverloadedException when the queue is full
      */
-    Job submit(List<NamedTensor> inputs) {
+    Job submit(List<NamedTensor> inputs, long arrivedNanos) {
         BatchingSettings s = settings;
         if (closed) {
             throw new ModelUnavailableException(name + " is being removed");
         }
         int rows = Tensors.rows(inputs);
-        Job job = new Job(inputs, rows, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(s.deadlineMillis()));
+        Job job = new Job(inputs, rows, arrivedNanos + TimeUnit.MILLISECONDS.toNanos(s.deadlineMillis()));
         // an idle version runs a lone request on the caller's thread: no hand-off, no wait
         if (queued.get() == 0 && claim(s)) {
             try {
@@ -233,6 +249,10 @@ final class Batcher {
             return batch;
         }
         int rows = first.rows;
+        // the most urgent request in the batch bounds how many rows it may take: a batch that cannot
+        // finish before then would only make its requests late (rows left out wait for the next one)
+        long perRow = nanosPerRow;
+        long due = first.deadline;
         long waitUntil = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(s.maxQueueDelayMicros());
         while (rows < s.maxBatchSize()) {
             Job next = queue.peek();
@@ -247,10 +267,14 @@ final class Batcher {
             if (next.rows < 0 || rows + next.rows > s.maxBatchSize() || !Tensors.compatible(first.inputs, next.inputs)) {
                 break;
             }
+            if (perRow > 0 && System.nanoTime() + (rows + next.rows) * perRow > Math.min(due, next.deadline)) {
+                break;
+            }
             if (queue.remove(next)) {
                 queued.decrementAndGet();
                 batch.add(next);
                 rows += next.rows;
+                due = Math.min(due, next.deadline);
             }
         }
         return batch;
@@ -281,7 +305,9 @@ final class Batcher {
         }
         try {
             if (live.size() == 1) {
-                live.get(0).result.complete(engine.apply(live.get(0).inputs));
+                List<NamedTensor> out = engine.apply(live.get(0).inputs);
+                measured(now, rows);
+                live.get(0).result.complete(out);
                 return;
             }
             List<List<NamedTensor>> inputs = new ArrayList<>(live.size());
@@ -290,7 +316,9 @@ final class Batcher {
                 inputs.add(live.get(i).inputs);
                 counts[i] = live.get(i).rows;
             }
-            List<List<NamedTensor>> outputs = Tensors.split(engine.apply(Tensors.concat(inputs)), counts);
+            List<NamedTensor> out = engine.apply(Tensors.concat(inputs));
+            measured(now, rows);
+            List<List<NamedTensor>> outputs = Tensors.split(out, counts);
             for (int i = 0; i < live.size(); i++) {
                 live.get(i).result.complete(outputs.get(i));
             }
@@ -302,5 +330,16 @@ final class Batcher {
         if (rows == 0) {
             LOG.trace("empty batch for {}", name);
         }
+    }
+
+    /** Folds one batch's compute time into the per-row average (weight 1/8: follows load within a few batches). */
+    private void measured(long started, int rows) {
+        if (rows <= 0) {
+            return;
+        }
+        long sample = (System.nanoTime() - started) / rows;
+        long prev = nanosPerRow;
+        // a lost update between two workers only drops one sample
+        nanosPerRow = prev == 0 ? sample : prev + (sample - prev) / 8;
     }
 }

@@ -104,12 +104,17 @@ final class RegisteredVersion implements ModelVersion {
 
     @Override
     public List<NamedTensor> infer(List<NamedTensor> inputs) {
+        return infer(inputs, System.nanoTime());
+    }
+
+    @Override
+    public List<NamedTensor> infer(List<NamedTensor> inputs, long arrivedNanos) {
         Batcher b = batcher;
         if (state != ModelState.READY || b == null) {
             throw unavailable();
         }
         injectFaults();
-        Batcher.Job job = b.submit(inputs);
+        Batcher.Job job = b.submit(inputs, arrivedNanos);
         LAST_JOB.set(job);
         long wait = timeoutMillis > 0 ? timeoutMillis : b.settings().deadlineMillis() + 600_000;
         try {

@@ -266,6 +266,8 @@ public class VersionRouter implements Router, InferenceStats {
         boolean timedOut;
         boolean rejected;
         int batchSize = 1;
+        /** When the transport received the request: the version's deadline counts from then. */
+        long arrived;
     }
 
     @Reference(cardinality = org.osgi.service.component.annotations.ReferenceCardinality.MULTIPLE,
@@ -283,6 +285,7 @@ public class VersionRouter implements Router, InferenceStats {
     public InferenceResponse infer(InferenceRequest request) {
         long start = System.nanoTime();
         Trace t = new Trace();
+        t.arrived = request.arrivedNanos();
         InferenceObserver.Outcome outcome = InferenceObserver.Outcome.SERVER_ERROR;
         try {
             InferenceResponse r = route(request, t);
@@ -405,7 +408,7 @@ public class VersionRouter implements Router, InferenceStats {
         t.computeStart = start;
         meter.enter();
         try {
-            List<NamedTensor> out = v.infer(inputs);
+            List<NamedTensor> out = v.infer(inputs, t.arrived);
             long took = System.nanoTime() - start;
             Batcher.Job job = RegisteredVersion.lastJob();
             if (job != null && job.started > 0) {

@@ -22,9 +22,11 @@ import io.enclave.api.OverloadedException;
 class BatcherTest {
     private final List<Integer> batches = new CopyOnWriteArrayList<>();
     private volatile CountDownLatch gate = new CountDownLatch(0);
-    private final CountDownLatch entered = new CountDownLatch(1);
+    private volatile CountDownLatch entered = new CountDownLatch(1);
 
     private final List<String> threads = new CopyOnWriteArrayList<>();
+    /** Compute time the test engine spends per row, in ms. */
+    private volatile long millisPerRow;
 
     /** Doubles x; records each batch's rows and thread; waits at the gate. */
     private List<NamedTensor> engine(List<NamedTensor> in) {
@@ -34,6 +36,13 @@ class BatcherTest {
             gate.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (millisPerRow > 0) {
+            try {
+                Thread.sleep(millisPerRow * in.get(0).shape()[0]);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         float[] x = in.get(0).floats();
         float[] y = new float[x.length];
@@ -107,6 +116,68 @@ class BatcherTest {
             assertTrue(late.getCause() instanceof OverloadedException, late.toString());
             assertThrows(ExecutionException.class, () -> waiting2.result.get(5, TimeUnit.SECONDS));
             assertEquals(List.of(1), batches, "the expired requests were dropped before compute");
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void theDeadlineCountsFromArrivalNotFromQueueing() throws Exception {
+        Batcher b = new Batcher("t", new BatchingSettings(32, 0, 100, 1, 1, 200), this::engine);
+        try {
+            // the request spent 300 ms in the transport before it got here: past its 200 ms deadline
+            Batcher.Job late = b.submit(row(1, 1), System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(300));
+            ExecutionException e = assertThrows(ExecutionException.class, () -> late.result.get(5, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof OverloadedException, e.toString());
+            assertTrue(batches.isEmpty(), "never computed");
+            assertArrayEquals(new float[] {2, 2}, b.submit(row(1, 1)).result.get(5, TimeUnit.SECONDS).get(0).floats());
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void aBatchTakesNoMoreRowsThanItsMostUrgentRequestHasTimeFor() throws Exception {
+        millisPerRow = 20;
+        long deadlineMs = 1000;
+        Batcher b = new Batcher("t", new BatchingSettings(32, 0, 100, 1, 1, deadlineMs), this::engine);
+        try {
+            b.submit(row(0, 0)).result.get(5, TimeUnit.SECONDS);
+            assertTrue(b.nanosPerRow() >= TimeUnit.MILLISECONDS.toNanos(20), "measured: " + b.nanosPerRow());
+            gate = new CountDownLatch(1);
+            entered = new CountDownLatch(1);
+            var blocker = java.util.concurrent.CompletableFuture.supplyAsync(() -> b.submit(row(0, 0)).result.join());
+            assertTrue(entered.await(5, TimeUnit.SECONDS));
+            // twenty requests with 250 ms of their deadline left: 400 ms of compute together
+            long arrived = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(deadlineMs - 250);
+            List<Batcher.Job> jobs = new ArrayList<>();
+            List<long[]> doneAt = new CopyOnWriteArrayList<>();
+            for (int i = 1; i <= 20; i++) {
+                Batcher.Job j = b.submit(row(i, i), arrived);
+                j.result.whenComplete((r, e) -> doneAt.add(new long[] {System.nanoTime(), e == null ? 1 : 0}));
+                jobs.add(j);
+            }
+            gate.countDown();
+            blocker.get(5, TimeUnit.SECONDS);
+            int served = 0;
+            for (Batcher.Job j : jobs) {
+                try {
+                    j.result.get(5, TimeUnit.SECONDS);
+                    served++;
+                } catch (ExecutionException e) {
+                    assertTrue(e.getCause() instanceof OverloadedException, "the rest expire: " + e);
+                }
+            }
+            assertTrue(served >= 1 && served < 20, served + " of 20 served");
+            assertTrue(batches.get(2) < 20, "the first batch after the blocker was trimmed: " + batches);
+            long deadline = arrived + TimeUnit.MILLISECONDS.toNanos(deadlineMs);
+            for (long[] d : doneAt) {
+                if (d[1] == 1) {
+                    // a trimmed batch ends about at the deadline; an untrimmed one would end 150 ms past it
+                    assertTrue(d[0] - deadline < TimeUnit.MILLISECONDS.toNanos(100),
+                            "served " + TimeUnit.NANOSECONDS.toMillis(d[0] - deadline) + " ms after the deadline");
+                }
+            }
         } finally {
             b.close();
         }

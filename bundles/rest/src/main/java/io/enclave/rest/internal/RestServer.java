@@ -27,13 +27,16 @@ import io.enclave.api.ModelRegistry;
 import io.enclave.api.Router;
 import io.enclave.api.SecurityService;
 
-/** Publishes the Open Inference Protocol endpoint on CXF's servlet transport at {@code /v2}. */
+/**
+ * Publishes the management API on CXF JAX-RS at {@code /enclave/v1}, and holds the REST settings (PID
+ * {@code io.enclave.rest}) that {@link OpenInferenceServlet} at {@code /v2} shares.
+ */
 @Component(immediate = true, configurationPid = "io.enclave.rest")
 @Designate(ocd = RestServer.Config.class)
 public class RestServer {
     private static final Logger LOG = LoggerFactory.getLogger(RestServer.class);
 
-    @ObjectClassDefinition(name = "Enclave REST API", description = "Open Inference Protocol v2 endpoint")
+    @ObjectClassDefinition(name = "Enclave REST API", description = "Open Inference Protocol v2 and management endpoints")
     public @interface Config {
         @AttributeDefinition(description = "Largest request body accepted, in bytes; larger ones get 413")
         int maxRequestBytes() default 64 * 1024 * 1024;
@@ -60,29 +63,17 @@ public class RestServer {
     @Reference(cardinality = org.osgi.service.component.annotations.ReferenceCardinality.OPTIONAL,
             policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
     private volatile ModelDeployer deployer;
-    private Server server;
     private Server management;
 
     @Activate
     void start(BundleContext context, Config config) {
         InferenceCodec codec = new InferenceCodec(config.maxStringBytes());
-        String version = context.getBundle().getVersion().toString();
-        OpenInferenceResource resource = new OpenInferenceResource(router, registry, codec, config.maxRequestBytes(),
-                version);
         Thread t = Thread.currentThread();
         ClassLoader previous = t.getContextClassLoader();
         // CXF looks providers up through the context class loader
         t.setContextClassLoader(RestServer.class.getClassLoader());
         try {
             Bus bus = BusFactory.getDefaultBus();
-            JAXRSServerFactoryBean factory = new JAXRSServerFactoryBean();
-            factory.setBus(bus);
-            factory.setAddress("/v2");
-            factory.setResourceClasses(OpenInferenceResource.class);
-            factory.setResourceProvider(OpenInferenceResource.class, new SingletonResourceProvider(resource));
-            factory.setProviders(List.of(new AuthFilter(security), new ErrorMapper(codec)));
-            server = factory.create();
-
             JAXRSServerFactoryBean manage = new JAXRSServerFactoryBean();
             manage.setBus(bus);
             manage.setAddress("/enclave/v1");
@@ -97,17 +88,14 @@ public class RestServer {
         } finally {
             t.setContextClassLoader(previous);
         }
-        LOG.info("Open Inference Protocol v2 published at /v2, management API at /enclave/v1");
+        LOG.info("management API published at /enclave/v1");
     }
 
     @Deactivate
     void stop() {
-        for (Server s : new Server[] {server, management}) {
-            if (s != null) {
-                s.destroy();
-            }
+        if (management != null) {
+            management.destroy();
         }
-        server = null;
         management = null;
     }
 }

@@ -1,0 +1,291 @@
+package io.enclave.rest.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import javax.servlet.Servlet;
+import javax.servlet.http.HttpServlet;
+import javax.servlet.http.HttpServletRequest;
+import javax.servlet.http.HttpServletResponse;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.http.whiteboard.HttpWhiteboardConstants;
+
+import io.enclave.api.Identity;
+import io.enclave.api.InferenceRequest;
+import io.enclave.api.InferenceResponse;
+import io.enclave.api.InvalidInputException;
+import io.enclave.api.ModelNotFoundException;
+import io.enclave.api.ModelRegistry;
+import io.enclave.api.ModelState;
+import io.enclave.api.ModelUnavailableException;
+import io.enclave.api.ModelVersion;
+import io.enclave.api.Permission;
+import io.enclave.api.Router;
+import io.enclave.api.SecurityService;
+
+/**
+ * The Open Inference Protocol v2 at {@code /v2}, as a plain servlet on the HTTP whiteboard. Every request
+ * pays this layer's cost on top of the engine's, so it is kept to: match the path, check the caller,
+ * decode, hand to the {@link Router}, encode. (A JAX-RS dispatch per request — method matching,
+ * message maps, interceptor chains — was the largest cost outside the engine at high request rates.)
+ * The management API stays on CXF JAX-RS at {@code /enclave/v1}.
+ *
+ * <p>The path is matched on the raw request URI, segment by segment; names are never decoded or used to
+ * build a path, so {@code %2F}, {@code ..} and {@code ;} are just characters of a name no model has.
+ */
+@Component(service = Servlet.class, configurationPid = "io.enclave.rest", property = {
+        HttpWhiteboardConstants.HTTP_WHITEBOARD_SERVLET_PATTERN + "=/v2/*",
+        HttpWhiteboardConstants.HTTP_WHITEBOARD_SERVLET_NAME + "=enclave-open-inference"})
+public class OpenInferenceServlet extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+
+    static final String SERVER_NAME = "enclave";
+    /** The Open Inference Protocol's binary tensor extension: the JSON part's length. */
+    static final String BINARY_HEADER = "Inference-Header-Content-Length";
+    private static final String JSON = "application/json";
+    private static final String OCTETS = "application/octet-stream";
+    private static final int MAX_SEGMENT = 256;
+
+    /** The endpoints, by shape of path; {@code *} is a model name or a version. */
+    private enum Endpoint {
+        SERVER("GET", Permission.MODEL_READ),
+        LIVE("GET", null),
+        READY("GET", null),
+        MODEL("GET", Permission.MODEL_READ),
+        MODEL_READY("GET", Permission.MODEL_READ),
+        INFER("POST", Permission.MODEL_INFER);
+
+        final String method;
+        final Permission guard;
+
+        Endpoint(String method, Permission guard) {
+            this.method = method;
+            this.guard = guard;
+        }
+    }
+
+    /** A matched path: the endpoint, the model and version named in it (either may be null). */
+    private record Route(Endpoint endpoint, String model, String version) {
+    }
+
+    private final transient Router router;
+    private final transient ModelRegistry registry;
+    private final transient SecurityService security;
+    private final transient InferenceCodec codec;
+    private final int maxRequestBytes;
+    private final String serverVersion;
+
+    @Activate
+    public OpenInferenceServlet(@Reference(name = "router") Router router,
+            @Reference(name = "registry") ModelRegistry registry, @Reference(name = "security") SecurityService security,
+            BundleContext context, RestServer.Config config) {
+        this.router = router;
+        this.registry = registry;
+        this.security = security;
+        this.codec = new InferenceCodec(config.maxStringBytes());
+        this.maxRequestBytes = config.maxRequestBytes();
+        this.serverVersion = context.getBundle().getVersion().toString();
+    }
+
+    @Override
+    protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        // the request's deadline counts from here, not from when it reaches a model's queue
+        long arrived = System.nanoTime();
+        try {
+            Route route = route(req);
+            if (route == null) {
+                // no endpoint: said without asking who calls
+                send(resp, new Failure(404, "no such endpoint"));
+                return;
+            }
+            String method = req.getMethod();
+            boolean allowed = method.equals(route.endpoint.method) || ("HEAD".equals(method) && "GET".equals(route.endpoint.method));
+            if (!allowed) {
+                String allow = "GET".equals(route.endpoint.method) ? "GET, HEAD" : route.endpoint.method;
+                send(resp, new Failure(405, "method not allowed on this endpoint", Map.of("Allow", allow)));
+                return;
+            }
+            if (route.endpoint.guard != null) {
+                Identity caller = security.authenticateHeader(req.getHeader("Authorization"), req.getRemoteAddr());
+                security.check(caller, route.endpoint.guard);
+            }
+            switch (route.endpoint) {
+                case SERVER -> server(resp);
+                case LIVE -> send(resp, 200, JSON, codec.object(Map.of("live", true)));
+                case READY -> {
+                    boolean ready = router.ready();
+                    send(resp, ready ? 200 : 400, JSON, codec.object(Map.of("ready", ready)));
+                }
+                case MODEL -> model(resp, route.model, route.version);
+                case MODEL_READY -> readiness(resp, route.model, route.version);
+                case INFER -> infer(req, resp, route.model, route.version, arrived);
+            }
+        } catch (RuntimeException e) {
+            send(resp, Failure.of(e));
+        }
+    }
+
+    /** Matches the path after {@code /v2}; null when it names no endpoint. */
+    private static Route route(HttpServletRequest req) {
+        String uri = req.getRequestURI();
+        String prefix = req.getContextPath() + "/v2";
+        if (uri == null || !uri.startsWith(prefix)) {
+            return null;
+        }
+        String rest = uri.substring(prefix.length());
+        if (rest.isEmpty() || "/".equals(rest)) {
+            return new Route(Endpoint.SERVER, null, null);
+        }
+        if (rest.charAt(0) != '/') {
+            return null;
+        }
+        if (rest.endsWith("/")) {
+            rest = rest.substring(0, rest.length() - 1);
+        }
+        String[] s = rest.substring(1).split("/", 7);
+        for (String segment : s) {
+            if (segment.isEmpty() || segment.length() > MAX_SEGMENT) {
+                return null;
+            }
+        }
+        switch (s.length) {
+            case 2:
+                if ("health".equals(s[0])) {
+                    return "live".equals(s[1]) ? new Route(Endpoint.LIVE, null, null)
+                            : "ready".equals(s[1]) ? new Route(Endpoint.READY, null, null) : null;
+                }
+                return "models".equals(s[0]) ? new Route(Endpoint.MODEL, s[1], null) : null;
+            case 3:
+                if (!"models".equals(s[0])) {
+                    return null;
+                }
+                return "ready".equals(s[2]) ? new Route(Endpoint.MODEL_READY, s[1], null)
+                        : "infer".equals(s[2]) ? new Route(Endpoint.INFER, s[1], null) : null;
+            case 4:
+                return "models".equals(s[0]) && "versions".equals(s[2]) ? new Route(Endpoint.MODEL, s[1], s[3]) : null;
+            case 5:
+                if (!"models".equals(s[0]) || !"versions".equals(s[2])) {
+                    return null;
+                }
+                return "ready".equals(s[4]) ? new Route(Endpoint.MODEL_READY, s[1], s[3])
+                        : "infer".equals(s[4]) ? new Route(Endpoint.INFER, s[1], s[3]) : null;
+            default:
+                return null;
+        }
+    }
+
+    private void server(HttpServletResponse resp) throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", SERVER_NAME);
+        m.put("version", serverVersion);
+        m.put("extensions", List.of());
+        send(resp, 200, JSON, codec.object(m));
+    }
+
+    private void model(HttpServletResponse resp, String model, String version) throws IOException {
+        ModelVersion v;
+        if (version != null) {
+            v = router.resolve(model, version);
+        } else {
+            try {
+                v = router.resolve(model, null);
+            } catch (ModelUnavailableException notReady) {
+                // metadata is known before a version is ready: describe the newest
+                List<ModelVersion> all = registry.versions(model);
+                v = all.get(all.size() - 1);
+            }
+        }
+        send(resp, 200, JSON, codec.modelMetadata(model, registry.versions(model), v.descriptor()));
+    }
+
+    /** 200 when that version (or the one routing would choose) is READY, 400 otherwise, as the protocol says. */
+    private void readiness(HttpServletResponse resp, String model, String version) throws IOException {
+        boolean ready;
+        try {
+            ready = router.resolve(model, version).state() == ModelState.READY;
+        } catch (ModelUnavailableException e) {
+            ready = false;
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", model);
+        m.put("ready", ready);
+        send(resp, ready ? 200 : 400, JSON, codec.object(m));
+    }
+
+    private void infer(HttpServletRequest req, HttpServletResponse resp, String model, String version, long arrived)
+            throws IOException {
+        // an unknown model is a 404 whatever the body says: check before reading it
+        if (!router.serves(model)) {
+            throw new ModelNotFoundException("unknown model '" + model + "'");
+        }
+        InferenceCodec.Request decoded = codec.decode(read(req), headerLength(req.getHeader(BINARY_HEADER)));
+        // the policy's sticky header, when it has one, keeps this caller on one side of a canary split
+        String routeKey = router.stickyHeader(model).map(req::getHeader).orElse(null);
+        InferenceResponse r = router.infer(new InferenceRequest(model, version, decoded.inputs(), decoded.outputs(),
+                routeKey, arrived));
+        InferenceCodec.Encoded answer = codec.response(r.model(), r.version().toString(), decoded, r.outputs(),
+                r.fallback());
+        if (answer.headerLength() < 0) {
+            send(resp, 200, JSON, answer.body());
+        } else {
+            resp.setHeader(BINARY_HEADER, Integer.toString(answer.headerLength()));
+            send(resp, 200, OCTETS, answer.body());
+        }
+    }
+
+    static int headerLength(String v) {
+        if (v == null || v.isBlank()) {
+            return -1;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException(BINARY_HEADER + " must be a non-negative integer, not '" + v + "'");
+        }
+    }
+
+    /** The whole body, refused (413) as soon as it is known to pass the limit: a declared length, or bytes read. */
+    private byte[] read(HttpServletRequest req) throws IOException {
+        if (req.getContentLengthLong() > maxRequestBytes) {
+            throw new Failure.RequestTooLargeException(maxRequestBytes);
+        }
+        byte[] bytes;
+        try (InputStream in = req.getInputStream()) {
+            bytes = in.readNBytes(maxRequestBytes + 1);
+        }
+        if (bytes.length > maxRequestBytes) {
+            throw new Failure.RequestTooLargeException(maxRequestBytes);
+        }
+        if (bytes.length == 0) {
+            throw new InvalidInputException("request body is empty");
+        }
+        return bytes;
+    }
+
+    private void send(HttpServletResponse resp, Failure f) throws IOException {
+        for (Map.Entry<String, String> h : f.headers().entrySet()) {
+            resp.setHeader(h.getKey(), h.getValue());
+        }
+        send(resp, f.status(), JSON, codec.error(f.message()));
+    }
+
+    private static void send(HttpServletResponse resp, int status, String type, byte[] body) throws IOException {
+        resp.setStatus(status);
+        resp.setContentType(type);
+        resp.setContentLength(body.length);
+        OutputStream out = resp.getOutputStream();
+        out.write(body);
+    }
+}
