@@ -66,6 +66,8 @@ public final class Bench {
     private final Path root;
     private final Path work;
     private final int seconds;
+    /** Only the workloads whose name contains this, or all when null. */
+    private String only;
     private final Map<String, Object> results = new LinkedHashMap<>();
 
     Bench(Path root, int seconds) {
@@ -76,7 +78,11 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 6;
-        new Bench(Path.of("").toAbsolutePath(), seconds).run();
+        Bench b = new Bench(Path.of("").toAbsolutePath(), seconds);
+        // a quicker look while working on one thing: only the workloads whose name contains this text
+        // (the overload round runs when "minilm 1.0.0 long" is among them)
+        b.only = args.length > 1 ? String.join(" ", Arrays.asList(args).subList(1, args.length)) : null;
+        b.run();
     }
 
     void run() throws Exception {
@@ -97,7 +103,11 @@ public final class Bench {
                 text("minilm 1.0.0 short", "1.0.0", SHORT), text("minilm 1.0.0 long", "1.0.0", LONG),
                 text("minilm 1.1.0 short", "1.1.0", SHORT), text("minilm 1.1.0 long", "1.1.0", LONG),
                 new Workload("dense 1.0.0", "dense", "1.0.0", denseBody(denseRow),
-                        List.of(new NamedTensor("x", DataType.FP32, new long[] {1, 64}, denseRow))));
+                        List.of(new NamedTensor("x", DataType.FP32, new long[] {1, 64}, denseRow))))
+                .stream().filter(w -> only == null || w.name().contains(only)).toList();
+        if (workloads.isEmpty()) {
+            throw new IllegalArgumentException("no workload's name contains '" + only + "'");
+        }
         Map<String, Map<String, Object>> limits = new LinkedHashMap<>();
         InferenceEngine engine = InProcessEngines.onnxRuntime(0, 1);
         for (Workload w : workloads) {
@@ -135,8 +145,12 @@ public final class Bench {
                 }
             }
             results.put("http", http);
-            results.put("overload", server.overload(workloads.get(1), seconds));
-            print(results.get("overload"));
+            for (Workload w : workloads) {
+                if (w.name().equals("minilm 1.0.0 long")) {
+                    results.put("overload", server.overload(w, seconds));
+                    print(results.get("overload"));
+                }
+            }
         } finally {
             server.stop();
         }
