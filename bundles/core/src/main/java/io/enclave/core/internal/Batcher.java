@@ -19,7 +19,8 @@ import io.enclave.api.OverloadedException;
 /**
  * One model version's queue and workers. A worker takes the oldest request, adds every compatible
  * request already queued (up to the batch size), and waits for more only while callers are between
- * arriving and queueing, at most the configured delay: an idle version runs a lone request at once.
+ * arriving and queueing or while another batch computes, at most the configured delay: an idle version
+ * runs a lone request at once.
  * A request that finds the version idle runs on its caller's thread at once. A request's deadline
  * counts from its arrival at the transport; one whose deadline passed while queued is refused before it
  * runs, and a batch takes no more rows than its most urgent request leaves time for (at the measured
@@ -122,8 +123,9 @@ final class Batcher {
         }
         int rows = Tensors.rows(inputs);
         Job job = new Job(inputs, rows, arrivedNanos + TimeUnit.MILLISECONDS.toNanos(s.deadlineMillis()));
-        // an idle version runs a lone request on the caller's thread: no hand-off, no wait
-        if (queued.get() == 0 && claim(s)) {
+        // an idle version (nothing queued, nothing computing) runs a lone request on the caller's
+        // thread: no hand-off, no wait. A busy one queues it, so it can join the next batch.
+        if (queued.get() == 0 && busy.get() == 0 && busy.compareAndSet(0, 1)) {
             try {
                 run(List.of(job));
             } finally {
@@ -257,8 +259,10 @@ final class Batcher {
         while (rows < s.maxBatchSize()) {
             Job next = queue.peek();
             if (next == null) {
-                // wait only for callers already between arriving and queueing
-                if (arriving.get() == 0 || System.nanoTime() >= waitUntil) {
+                // wait (at most the delay) only while more is on its way: callers between arriving and
+                // queueing, or another batch computing, whose callers come back soon. A version with
+                // nothing else going on never holds a request.
+                if ((arriving.get() == 0 && busy.get() <= 1) || System.nanoTime() >= waitUntil) {
                     break;
                 }
                 Thread.onSpinWait();

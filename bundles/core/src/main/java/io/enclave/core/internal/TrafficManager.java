@@ -481,11 +481,14 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
         if (r.canary() == null || !slo.active()) {
             return;
         }
-        long since = canarySince.getOrDefault(r.model(), System.nanoTime());
-        int age = (int) Math.min(Slo.MAX_WINDOW_SECONDS, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - since));
-        // +1: the canary's first partial second counts too, or a check just after a second boundary
-        // would look at an empty slot and miss every request so far
-        int window = Math.max(1, Math.min(slo.windowSeconds(), age + 1));
+        long now = System.nanoTime();
+        long since = canarySince.getOrDefault(r.model(), now);
+        int age = (int) Math.min(Slo.MAX_WINDOW_SECONDS, TimeUnit.NANOSECONDS.toSeconds(now - since));
+        // the figures sit in slots of whole clock seconds: look at every slot the canary has touched,
+        // its first partial one included, or a check just after a second boundary would look at an
+        // empty slot and miss every request so far
+        long slots = now / 1_000_000_000L - since / 1_000_000_000L + 1;
+        int window = (int) Math.max(1, Math.min(slo.windowSeconds(), slots));
         VersionStats v = s.stats(r.model(), r.canary(), window);
         String breach = breach(slo, v);
         if (breach != null) {
