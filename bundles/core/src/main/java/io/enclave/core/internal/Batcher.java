@@ -59,6 +59,8 @@ final class Batcher {
     private final AtomicInteger threadIds = new AtomicInteger();
     /** Recent compute time per row, a moving average over batches; 0 until something ran. */
     private volatile long nanosPerRow;
+    /** How far the per-row time strays from that average, a moving average of the absolute difference. */
+    private volatile long nanosPerRowDeviation;
     private volatile BatchingSettings settings;
     private volatile boolean closed;
 
@@ -252,8 +254,10 @@ final class Batcher {
         }
         int rows = first.rows;
         // the most urgent request in the batch bounds how many rows it may take: a batch that cannot
-        // finish before then would only make its requests late (rows left out wait for the next one)
-        long perRow = nanosPerRow;
+        // finish before then would only make its requests late (rows left out wait for the next one).
+        // Planned high, at the average plus four times its recent spread (as TCP sets its retransmission
+        // timer), so a batch sized to end at a deadline is not late whenever compute runs a bit slow.
+        long perRow = nanosPerRow == 0 ? 0 : nanosPerRow + 4 * nanosPerRowDeviation;
         long due = first.deadline;
         long waitUntil = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(s.maxQueueDelayMicros());
         while (rows < s.maxBatchSize()) {
@@ -344,6 +348,12 @@ final class Batcher {
         long sample = (System.nanoTime() - started) / rows;
         long prev = nanosPerRow;
         // a lost update between two workers only drops one sample
-        nanosPerRow = prev == 0 ? sample : prev + (sample - prev) / 8;
+        if (prev == 0) {
+            nanosPerRow = sample;
+            nanosPerRowDeviation = sample / 2;
+        } else {
+            nanosPerRow = prev + (sample - prev) / 8;
+            nanosPerRowDeviation += (Math.abs(sample - prev) - nanosPerRowDeviation) / 4;
+        }
     }
 }
