@@ -100,7 +100,8 @@ public final class Bench {
             denseRow[i] = (float) r.nextGaussian();
         }
         List<Workload> workloads = List.of(
-                text("minilm 1.0.0 short", "1.0.0", SHORT), text("minilm 1.0.0 long", "1.0.0", LONG),
+                text("minilm 1.0.0 short", "1.0.0", SHORT), binaryOut(text("minilm 1.0.0 short, binary output", "1.0.0", SHORT)),
+                text("minilm 1.0.0 long", "1.0.0", LONG),
                 text("minilm 1.1.0 short", "1.1.0", SHORT), text("minilm 1.1.0 long", "1.1.0", LONG),
                 new Workload("dense 1.0.0", "dense", "1.0.0", denseBody(denseRow),
                         List.of(new NamedTensor("x", DataType.FP32, new long[] {1, 64}, denseRow))))
@@ -165,6 +166,15 @@ public final class Bench {
         return new Workload(name, "minilm", version,
                 "{\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[1],\"data\":[\"" + text + "\"]}]}",
                 List.of(NamedTensor.ofStrings("text", text)));
+    }
+
+    /**
+     * The same request asking for its output in the binary tensor extension: the answer's 384 floats
+     * travel as raw little-endian bytes instead of JSON text.
+     */
+    private static Workload binaryOut(Workload w) {
+        String body = w.body().substring(0, w.body().length() - 1) + ",\"parameters\":{\"binary_data_output\":true}}";
+        return new Workload(w.name(), w.model(), w.version(), body, w.inputs());
     }
 
     private static String denseBody(float[] row) {
