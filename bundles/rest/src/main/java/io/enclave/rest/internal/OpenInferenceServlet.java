@@ -55,7 +55,7 @@ public class OpenInferenceServlet extends HttpServlet {
     private static final int MAX_SEGMENT = 256;
 
     /** The endpoints, by shape of path; {@code *} is a model name or a version. */
-    private enum Endpoint {
+    enum Endpoint {
         SERVER("GET", Permission.MODEL_READ),
         LIVE("GET", null),
         READY("GET", null),
@@ -73,7 +73,7 @@ public class OpenInferenceServlet extends HttpServlet {
     }
 
     /** A matched path: the endpoint, the model and version named in it (either may be null). */
-    private record Route(Endpoint endpoint, String model, String version) {
+    record Route(Endpoint endpoint, String model, String version) {
     }
 
     private final transient Router router;
@@ -134,7 +134,7 @@ public class OpenInferenceServlet extends HttpServlet {
     }
 
     /** Matches the path after {@code /v2}; null when it names no endpoint. */
-    private static Route route(HttpServletRequest req) {
+    static Route route(HttpServletRequest req) {
         String uri = req.getRequestURI();
         String prefix = req.getContextPath() + "/v2";
         if (uri == null || !uri.startsWith(prefix)) {
