@@ -289,18 +289,12 @@ public final class Bench {
                     }
                 }
             }
-            long[] lat = new long[400];
-            for (int i = 0; i < lat.length; i++) {
-                long t = System.nanoTime();
-                model.infer(w.inputs());
-                lat[i] = System.nanoTime() - t;
-            }
-            Arrays.sort(lat);
-            out.put("batch1P50Ms", round(lat[lat.length / 2] / 1e6, 3));
+            double p50 = p50Millis(model, w.inputs(), 400);
+            out.put("batch1P50Ms", round(p50, 3));
             out.put("limitPerSecond", round(best, 1));
             out.put("limitAt", bestAt);
             System.out.printf(Locale.ROOT, "in-process %-20s limit %8.1f rows/s (%s), batch-1 p50 %.3f ms%n", w.name(), best,
-                    bestAt, lat[lat.length / 2] / 1e6);
+                    bestAt, p50);
         } finally {
             model.close();
         }
@@ -313,15 +307,20 @@ public final class Bench {
             for (int i = 0; i < 50; i++) {
                 model.infer(w.inputs());
             }
-            long[] lat = new long[300];
-            for (int i = 0; i < lat.length; i++) {
-                long t = System.nanoTime();
-                model.infer(w.inputs());
-                lat[i] = System.nanoTime() - t;
-            }
-            Arrays.sort(lat);
-            return round(lat[lat.length / 2] / 1e6, 3);
+            return round(p50Millis(model, w.inputs(), 300), 3);
         }
+    }
+
+    /** The median of {@code calls} timed calls, in milliseconds. */
+    private static double p50Millis(LoadedModel model, List<NamedTensor> inputs, int calls) {
+        long[] lat = new long[calls];
+        for (int i = 0; i < lat.length; i++) {
+            long t = System.nanoTime();
+            model.infer(inputs);
+            lat[i] = System.nanoTime() - t;
+        }
+        Arrays.sort(lat);
+        return lat[lat.length / 2] / 1e6;
     }
 
     private static List<NamedTensor> repeat(List<NamedTensor> one, int n) {
