@@ -19,14 +19,13 @@ import io.enclave.api.OverloadedException;
 /**
  * One model version's queue and workers. A worker takes the oldest request, adds every compatible
  * request already queued (up to the batch size), and waits for more only while callers are between
- * arriving and queueing or while another batch computes, at most the configured delay: an idle version
- * runs a lone request at once.
- * A request that finds the version idle runs on its caller's thread at once. A request's deadline
- * counts from its arrival at the transport; one whose deadline passed while queued is refused before it
- * runs, and a batch takes no more rows than its most urgent request leaves time for (at the measured
- * compute time per row), so what runs finishes close to its deadline even when compute is slow. Workers are added while every worker computes and
- * requests wait, and retire after a minute idle; at most {@code maxWorkers} computations run at once,
- * callers' included.
+ * arriving and queueing or while another batch computes, at most the configured delay. A request that
+ * finds the version idle runs on its caller's thread at once.
+ * A request's deadline counts from its arrival at the transport; one whose deadline passed while queued
+ * is refused before it runs, and a batch takes no more rows than its most urgent request leaves time
+ * for (at the measured compute time per row), so what runs finishes close to its deadline even when
+ * compute is slow. Workers are added while every worker computes and requests wait, and retire after a
+ * minute idle; at most {@code maxWorkers} computations run at once, callers' included.
  */
 final class Batcher {
     private static final Logger LOG = LoggerFactory.getLogger(Batcher.class);
@@ -266,10 +265,17 @@ final class Batcher {
                 // wait (at most the delay) only while more is on its way: callers between arriving and
                 // queueing, or another batch computing, whose callers come back soon. A version with
                 // nothing else going on never holds a request.
-                if ((arriving.get() == 0 && busy.get() <= 1) || System.nanoTime() >= waitUntil) {
+                boolean comingNow = arriving.get() > 0;
+                if ((!comingNow && busy.get() <= 1) || System.nanoTime() >= waitUntil) {
                     break;
                 }
-                Thread.onSpinWait();
+                if (comingNow) {
+                    // a caller is microseconds from the queue
+                    Thread.onSpinWait();
+                } else {
+                    // another batch computes, for milliseconds: spinning would take a core from it
+                    java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+                }
                 continue;
             }
             if (next.rows < 0 || rows + next.rows > s.maxBatchSize() || !Tensors.compatible(first.inputs, next.inputs)) {
