@@ -51,8 +51,8 @@ import io.enclave.engine.internal.InProcessEngines;
 /**
  * One run, one machine: (a) the in-process engine limit per workload at its best batch size and
  * caller count, (b) the real distribution driven over HTTP by a closed-loop load at concurrency 1,
- * 8, 32 and 64, batching on and off, (c) 2× overload against a small queue, idle memory; printed as a
- * table and written as JSON. Run with {@code ./enclave bench}.
+ * 8, 32 and 64, batching on and off, (c) 2× overload against a small queue (and a harsher retry
+ * storm), idle memory; printed as a table and written as JSON. Run with {@code ./enclave bench}.
  */
 public final class Bench {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -60,7 +60,12 @@ public final class Bench {
     static final String LONG = String.join(" ", java.util.Collections.nCopies(21,
             "quarterly revenue grew while costs fell")).substring(0, 600);
 
-    record Workload(String name, String model, String version, String body, List<NamedTensor> inputs) {
+    /**
+     * @param unbatchedToo whether to measure it with batching off as well (a variant of another workload
+     *                     only needs the batched points: the unbatched ones add nothing new)
+     */
+    record Workload(String name, String model, String version, String body, List<NamedTensor> inputs,
+            boolean unbatchedToo) {
     }
 
     private final Path root;
@@ -77,7 +82,7 @@ public final class Bench {
     }
 
     public static void main(String[] args) throws Exception {
-        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 6;
+        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 4;
         Bench b = new Bench(Path.of("").toAbsolutePath(), seconds);
         // a quicker look while working on one thing: only the workloads whose name contains this text
         // (the overload round runs when "minilm 1.0.0 long" is among them)
@@ -99,20 +104,32 @@ public final class Bench {
         for (int i = 0; i < denseRow.length; i++) {
             denseRow[i] = (float) r.nextGaussian();
         }
+        Workload shortV1 = text("minilm 1.0.0 short", "1.0.0", SHORT);
         List<Workload> workloads = List.of(
-                text("minilm 1.0.0 short", "1.0.0", SHORT), binaryOut(text("minilm 1.0.0 short, binary output", "1.0.0", SHORT)),
+                shortV1, binaryOut("minilm 1.0.0 short, binary output", shortV1),
                 text("minilm 1.0.0 long", "1.0.0", LONG),
                 text("minilm 1.1.0 short", "1.1.0", SHORT), text("minilm 1.1.0 long", "1.1.0", LONG),
                 new Workload("dense 1.0.0", "dense", "1.0.0", denseBody(denseRow),
-                        List.of(new NamedTensor("x", DataType.FP32, new long[] {1, 64}, denseRow))))
+                        List.of(new NamedTensor("x", DataType.FP32, new long[] {1, 64}, denseRow)), true))
                 .stream().filter(w -> only == null || w.name().contains(only)).toList();
         if (workloads.isEmpty()) {
             throw new IllegalArgumentException("no workload's name contains '" + only + "'");
         }
         Map<String, Map<String, Object>> limits = new LinkedHashMap<>();
         InferenceEngine engine = InProcessEngines.onnxRuntime(0, 1);
+        // in-process, a workload that only asks for another answer encoding does the same engine work
+        // as the one it derives from: it shares that limit rather than spend the run measuring it twice
+        Map<List<NamedTensor>, String> measuredFor = new java.util.IdentityHashMap<>();
         for (Workload w : workloads) {
             Path dir = w.model().equals("dense") ? dense : w.version().equals("1.0.0") ? m100 : m110;
+            String same = measuredFor.get(w.inputs());
+            if (same != null) {
+                Map<String, Object> shared = new LinkedHashMap<>(limits.get(same));
+                shared.put("sameEngineWorkAs", same);
+                limits.put(w.name(), shared);
+                continue;
+            }
+            measuredFor.put(w.inputs(), w.name());
             limits.put(w.name(), limit(engine, w, dir));
         }
         results.put("inProcess", limits);
@@ -121,39 +138,64 @@ public final class Bench {
         server.start(dense);
         try {
             results.put("idleRssMiB", server.rssMiB());
-            // the server's JIT warms up on every path, batched ones included, before anything is measured
+            // every path, batched ones included, runs until the server's JIT has compiled what it needs:
+            // a point measured while the compiler still works measures the compiler too
+            Map<String, Object> warmUp = new LinkedHashMap<>();
             for (Workload w : workloads) {
                 server.batching(w.model(), true);
-                server.load(w, 32, 5, 0);
+                warmUp.put(w.name(), server.warmUp(w));
             }
+            results.put("warmUp", warmUp);
+            print(warmUp);
             List<Map<String, Object>> http = new ArrayList<>();
             for (Workload w : workloads) {
                 double limit = (double) limits.get(w.name()).get("limitPerSecond");
                 Path dir = w.model().equals("dense") ? dense : w.version().equals("1.0.0") ? m100 : m110;
-                for (boolean batching : new boolean[] {true, false}) {
-                    server.batching(w.model(), batching);
-                    for (int c : new int[] {1, 8, 32, 64}) {
-                        // the engine's own batch-1 p50, taken just before the c=1 point (the server idle):
-                        // a shared machine drifts by a millisecond over minutes, more than the gap measured
-                        double engineP50 = c == 1 ? batch1P50(engine, w, dir) : 0;
-                        Map<String, Object> row = server.load(w, c, seconds, 0);
-                        row.put("workload", w.name());
-                        row.put("batching", batching);
-                        row.put("ratioToLimit", round((double) row.get("perSecond") / limit, 3));
-                        if (c == 1) {
-                            row.put("engineP50Ms", engineP50);
-                            row.put("addedP50Ms", round((double) row.get("p50Ms") - engineP50, 3));
+                // the engine in-process, for the c=1 points' batch-1 p50 (the server idle meanwhile)
+                try (LoadedModel inProcess = engine.load(descriptor(w, dir), descriptor(w, dir).artifacts())) {
+                    for (boolean batching : w.unbatchedToo() ? new boolean[] {true, false} : new boolean[] {true}) {
+                        server.batching(w.model(), batching);
+                        for (int c : new int[] {1, 8, 32, 64}) {
+                            // c=1 compares HTTP with the engine's own batch-1 p50, taken just before (the server
+                            // idle): a shared machine drifts by a millisecond over minutes, and its two cores need
+                            // not be equally fast, so the engine call and the server run on the same core then
+                            boolean pinned = c == 1 && server.pinForOneCaller(true);
+                            double engineBefore = c == 1 ? batch1P50(inProcess, w) : 0;
+                            double engineAfter;
+                            Map<String, Object> row;
+                            try {
+                                row = server.load(w, c, seconds);
+                                // and just after: what the core did meanwhile is bracketed from both sides
+                                engineAfter = c == 1 ? batch1P50(inProcess, w) : 0;
+                            } finally {
+                                if (pinned) {
+                                    server.pinForOneCaller(false);
+                                }
+                            }
+                            double engineP50 = round((engineBefore + engineAfter) / 2, 3);
+                            row.put("workload", w.name());
+                            row.put("batching", batching);
+                            row.put("ratioToLimit", round((double) row.get("perSecond") / limit, 3));
+                            if (c == 1) {
+                                row.put("pinned", pinned);
+                                row.put("engineP50BeforeMs", engineBefore);
+                                row.put("engineP50AfterMs", engineAfter);
+                                row.put("engineP50Ms", engineP50);
+                                row.put("addedP50Ms", round((double) row.get("p50Ms") - engineP50, 3));
+                            }
+                            http.add(row);
+                            print(row);
                         }
-                        http.add(row);
-                        print(row);
                     }
                 }
             }
             results.put("http", http);
             for (Workload w : workloads) {
                 if (w.name().equals("minilm 1.0.0 long")) {
-                    results.put("overload", server.overload(w, seconds));
+                    results.put("overload", server.overload(w, (double) limits.get(w.name()).get("limitPerSecond"), seconds));
                     print(results.get("overload"));
+                    results.put("retryStorm", server.retryStorm(w, seconds));
+                    print(results.get("retryStorm"));
                 }
             }
         } finally {
@@ -169,16 +211,16 @@ public final class Bench {
     private static Workload text(String name, String version, String text) {
         return new Workload(name, "minilm", version,
                 "{\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[1],\"data\":[\"" + text + "\"]}]}",
-                List.of(NamedTensor.ofStrings("text", text)));
+                List.of(NamedTensor.ofStrings("text", text)), true);
     }
 
     /**
      * The same request asking for its output in the binary tensor extension: the answer's 384 floats
      * travel as raw little-endian bytes instead of JSON text.
      */
-    private static Workload binaryOut(Workload w) {
+    private static Workload binaryOut(String name, Workload w) {
         String body = w.body().substring(0, w.body().length() - 1) + ",\"parameters\":{\"binary_data_output\":true}}";
-        return new Workload(w.name(), w.model(), w.version(), body, w.inputs());
+        return new Workload(name, w.model(), w.version(), body, w.inputs(), false);
     }
 
     private static String denseBody(float[] row) {
@@ -301,14 +343,12 @@ public final class Bench {
         return out;
     }
 
-    /** The engine's p50 for one row, in-process, after a warm-up: the base the c=1 HTTP point is held against. */
-    private double batch1P50(InferenceEngine engine, Workload w, Path dir) throws Exception {
-        try (LoadedModel model = engine.load(descriptor(w, dir), descriptor(w, dir).artifacts())) {
-            for (int i = 0; i < 50; i++) {
-                model.infer(w.inputs());
-            }
-            return round(p50Millis(model, w.inputs(), 300), 3);
+    /** The engine's p50 for one row, in-process, after a short warm-up: what the c=1 HTTP point is held against. */
+    private static double batch1P50(LoadedModel model, Workload w) {
+        for (int i = 0; i < 20; i++) {
+            model.infer(w.inputs());
         }
+        return round(p50Millis(model, w.inputs(), 150), 3);
     }
 
     /** The median of {@code calls} timed calls, in milliseconds. */
@@ -372,22 +412,30 @@ public final class Bench {
 
     private static String table(Map<String, Map<String, Object>> limits, Map<String, Object> results) {
         StringBuilder s = new StringBuilder("\n| workload | batching | c | req/s | p50 ms | p99 ms | ratio to limit | errors "
-                + "| Enclave cores | wrk cores | c=1: engine p50 ms, added |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| Enclave cores | of which JIT | wrk cores | c=1: engine p50 ms, added |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> http = (List<Map<String, Object>>) results.get("http");
         for (Map<String, Object> r : http) {
-            String added = r.containsKey("addedP50Ms") ? r.get("engineP50Ms") + ", +" + r.get("addedP50Ms") : "";
-            s.append(String.format(Locale.ROOT, "| %s | %s | %s | %.1f | %.2f | %.2f | %.3f | %s | %s | %s | %s |%n",
+            String added = r.containsKey("addedP50Ms") ? r.get("engineP50Ms") + ", " + signed((double) r.get("addedP50Ms"))
+                    + (Boolean.TRUE.equals(r.get("pinned")) ? " (one core)" : "") : "";
+            s.append(String.format(Locale.ROOT, "| %s | %s | %s | %.1f | %.2f | %.2f | %.3f | %s | %s | %s | %s | %s |%n",
                     r.get("workload"), (boolean) r.get("batching") ? "on" : "off", r.get("concurrency"), r.get("perSecond"),
                     r.get("p50Ms"), r.get("p99Ms"), r.get("ratioToLimit"), r.get("failed"), r.getOrDefault("serverCores", "-"),
-                    r.getOrDefault("clientCores", "-"), added));
+                    r.getOrDefault("jitCores", "-"), r.getOrDefault("clientCores", "-"), added));
         }
         s.append("\n| workload | in-process limit rows/s | at | batch-1 p50 ms |\n|---|---|---|---|\n");
         limits.forEach((k, v) -> s.append(String.format(Locale.ROOT, "| %s | %s | %s | %s |%n", k, v.get("limitPerSecond"),
-                v.get("limitAt"), v.get("batch1P50Ms"))));
+                v.get("limitAt") + (v.containsKey("sameEngineWorkAs") ? " (as " + v.get("sameEngineWorkAs") + ")" : ""),
+                v.get("batch1P50Ms"))));
         s.append("\nidle RSS with both minilm versions and dense loaded: ").append(results.get("idleRssMiB")).append(" MiB\n");
-        s.append("overload: ").append(results.get("overload")).append('\n');
+        s.append("warm-up (wrk at c=32 until the JIT is quiet): ").append(results.get("warmUp")).append('\n');
+        s.append("2x overload: ").append(results.get("overload")).append('\n');
+        s.append("retry storm: ").append(results.get("retryStorm")).append('\n');
         return s.toString();
+    }
+
+    private static String signed(double v) {
+        return (v < 0 ? "" : "+") + v;
     }
 
     static void deleteTree(Path p) throws IOException {
@@ -520,32 +568,29 @@ public final class Bench {
             Path tmp = home.resolve("etc/.batching.tmp");
             Files.writeString(tmp, "model = " + model + "\n" + settings);
             Files.move(tmp, cfg, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            Thread.sleep(2500);
+            // file install looks once a second; the point's own one-second warm-up follows
+            Thread.sleep(2000);
         }
 
         /**
          * Closed loop with wrk (Debian's, written in C, one thread) when it is installed, so the load
-         * generator takes as little of the shared cores as it can; else with Java's HttpClient.
+         * generator takes as little of the shared cores as it can; else with {@link RawLoad}.
          */
-        Map<String, Object> load(Workload w, int concurrency, int secs, int expectSomeRejections) throws Exception {
-            if (WRK != null && expectSomeRejections == 0) {
-                return wrk(w, concurrency, secs);
-            }
-            return javaLoad(w, concurrency, secs);
+        Map<String, Object> load(Workload w, int concurrency, int secs) throws Exception {
+            return WRK != null ? wrk(w, concurrency, secs) : rawLoad(w, concurrency, secs);
         }
 
         private Map<String, Object> wrk(Workload w, int concurrency, int secs) throws Exception {
             String url = base() + "/v2/models/" + w.model() + "/versions/" + w.version() + "/infer";
-            Path script = dir.resolve("wrk-" + w.model() + ".lua");
-            Files.writeString(script, "wrk.method = \"POST\"\nwrk.body = [==[" + w.body() + "]==]\n"
-                    + "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
-                    + "wrk.headers[\"Authorization\"] = \"" + auth + "\"\n");
+            Path script = script(w);
             runWrk(script, url, concurrency, 1);
             long serverBefore = cpuTicks(pid());
+            long jitBefore = jitTicks();
             long wallBefore = System.nanoTime();
             String out = runWrk(script, url, concurrency, secs);
             double wall = (System.nanoTime() - wallBefore) / 1e9;
             double serverCores = (cpuTicks(pid()) - serverBefore) / 100.0 / wall;
+            double jitCores = Math.max(0, jitTicks() - jitBefore) / 100.0 / wall;
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("concurrency", concurrency);
             row.put("client", "wrk");
@@ -570,14 +615,110 @@ public final class Bench {
             // where the machine's cores went: Enclave's process and the load generator beside it
             row.put("serverCores", round(serverCores, 2));
             row.put("clientCores", round(childCpuSeconds(out) / wall, 2));
+            // of Enclave's share, what its JIT compiler took (near 0 once warm)
+            row.put("jitCores", round(jitCores, 2));
             return row;
         }
 
+        /**
+         * wrk at concurrency 32 in rounds until the server's JIT compiler threads stay nearly idle
+         * through a round (under 2 % of a core), at most {@link #WARM_UP_LIMIT_SECONDS}.
+         */
+        Map<String, Object> warmUp(Workload w) throws Exception {
+            String url = base() + "/v2/models/" + w.model() + "/versions/" + w.version() + "/infer";
+            Path script = script(w);
+            long started = System.nanoTime();
+            double jitCores;
+            do {
+                long jitBefore = jitTicks();
+                long t = System.nanoTime();
+                if (WRK != null) {
+                    runWrk(script, url, 32, 3);
+                } else {
+                    RawLoad.closedLoop(address(), path(w), auth, w.body(), 32, 3);
+                }
+                jitCores = Math.max(0, jitTicks() - jitBefore) / 100.0 / ((System.nanoTime() - t) / 1e9);
+            } while (jitCores >= 0.02 && System.nanoTime() - started < WARM_UP_LIMIT_SECONDS * 1_000_000_000L);
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("seconds", round((System.nanoTime() - started) / 1e9, 1));
+            out.put("jitCoresLastRound", round(jitCores, 3));
+            return out;
+        }
+
+        /** CPU ticks the server's JIT compiler threads have used (threads the JVM retired drop out). */
+        private long jitTicks() throws IOException {
+            long ticks = 0;
+            try (var tasks = Files.list(Path.of("/proc/" + pid() + "/task"))) {
+                for (Path task : (Iterable<Path>) tasks::iterator) {
+                    String stat;
+                    try {
+                        stat = Files.readString(task.resolve("stat"));
+                    } catch (IOException gone) {
+                        continue;
+                    }
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
+                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    }
+                }
+            }
+            return ticks;
+        }
+
+        /**
+         * For the c=1 point: every thread of the server, of this JVM and wrk on the first core, so the
+         * engine's batch-1 p50 and the server's answer are timed on the same core (one request at a time
+         * leaves wrk and the server taking turns, as the kernel would place them anyway);
+         * {@code false} gives every core back. Without taskset, or with one core, nothing is pinned.
+         */
+        boolean pinForOneCaller(boolean pin) throws Exception {
+            int cores = CORES;
+            if (cores < 2 || !Files.isExecutable(Path.of("/usr/bin/taskset"))) {
+                return false;
+            }
+            String cpus = pin ? "0" : "0-" + (cores - 1);
+            // taskset -a stops at a thread that ended meanwhile, and a thread started while pinned inherits
+            // the pin: so again until every thread of both processes reads back as asked
+            boolean done = false;
+            for (int attempt = 0; attempt < 5 && !done; attempt++) {
+                done = true;
+                for (long p : new long[] {pid(), ProcessHandle.current().pid()}) {
+                    Process t = new ProcessBuilder("bash", "-c", "/usr/bin/taskset -a -p -c \"$1\" \"$0\" >/dev/null 2>&1; "
+                            + "grep -h '^Cpus_allowed_list' /proc/$0/task/*/status 2>/dev/null | sort -u",
+                            Long.toString(p), cpus).redirectErrorStream(true).start();
+                    String allowed = new String(t.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+                    t.waitFor();
+                    done &= !allowed.isEmpty() && allowed.lines().allMatch(l -> l.endsWith("\t" + cpus));
+                }
+            }
+            if (!done) {
+                throw new IOException("could not " + (pin ? "pin the server to one core" : "give the server its cores back"));
+            }
+            wrkCpu = pin ? "0" : null;
+            return true;
+        }
+
+        /** The core wrk is held to, or null for any. */
+        private String wrkCpu;
+
+        private Path script(Workload w) throws IOException {
+            Path script = dir.resolve("wrk-" + w.model() + ".lua");
+            Files.writeString(script, "wrk.method = \"POST\"\nwrk.body = [==[" + w.body() + "]==]\n"
+                    + "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
+                    + "wrk.headers[\"Authorization\"] = \"" + auth + "\"\n");
+            return script;
+        }
+
         private String runWrk(Path script, String url, int concurrency, int secs) throws Exception {
+            List<String> cmd = new ArrayList<>(List.of("bash", "-c", "\"$0\" \"$@\" && times"));
+            if (wrkCpu != null) {
+                cmd.addAll(List.of("/usr/bin/taskset", "-c", wrkCpu));
+            }
+            cmd.addAll(List.of(WRK, "-t1", "-c" + concurrency, "-d" + secs + "s", "--timeout", "60s", "--latency", "-s",
+                    script.toString(), url));
             // bash's 'times' prints the CPU time its children (wrk) used
-            Process p = new ProcessBuilder("bash", "-c", "\"$0\" \"$@\" && times", WRK, "-t1", "-c" + concurrency,
-                    "-d" + secs + "s", "--timeout", "60s", "--latency", "-s", script.toString(), url)
-                    .redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (p.waitFor() != 0) {
                 throw new IOException("wrk failed: " + out);
@@ -618,134 +759,108 @@ public final class Bench {
             }, 3);
         }
 
-        private Map<String, Object> javaLoad(Workload w, int concurrency, int secs) throws Exception {
-            String url = base() + "/v2/models/" + w.model() + "/versions/" + w.version() + "/infer";
-            HttpRequest request = HttpRequest.newBuilder(URI.create(url)).header("Authorization", auth)
-                    .header("Content-Type", "application/json").timeout(Duration.ofSeconds(60))
-                    .POST(HttpRequest.BodyPublishers.ofString(w.body())).build();
-            // a short warm-up, not counted
-            run(request, concurrency, 1, new ArrayList<>(), new AtomicLong(), new ArrayList<>());
-            List<long[]> lat = new ArrayList<>();
-            List<long[]> rejected = new ArrayList<>();
-            AtomicLong failed = new AtomicLong();
-            long start = System.nanoTime();
-            long ok = run(request, concurrency, secs, lat, failed, rejected);
-            double elapsed = (System.nanoTime() - start) / 1e9;
-            long[] all = merge(lat);
-            long[] rej = merge(rejected);
+        /** Closed loop with {@link RawLoad}: after a one-second warm-up, {@code concurrency} connections for {@code secs}. */
+        private Map<String, Object> rawLoad(Workload w, int concurrency, int secs) throws Exception {
+            RawLoad.closedLoop(address(), path(w), auth, w.body(), concurrency, 1);
+            long serverBefore = cpuTicks(pid());
+            long clientBefore = ownCpuNanos();
+            RawLoad.Result r = RawLoad.closedLoop(address(), path(w), auth, w.body(), concurrency, secs);
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("concurrency", concurrency);
-            row.put("client", "java");
-            row.put("requests", ok);
-            row.put("perSecond", round(ok / elapsed, 1));
-            row.put("p50Ms", round(pct(all, 0.50) / 1e6, 3));
-            row.put("p99Ms", round(pct(all, 0.99) / 1e6, 3));
-            row.put("failed", failed.get());
-            if (rej.length > 0) {
-                row.put("rejected503", rej.length);
-                row.put("rejectedP50Ms", round(pct(rej, 0.50) / 1e6, 3));
-                row.put("rejectedP99Ms", round(pct(rej, 0.99) / 1e6, 3));
-            }
+            row.put("client", "raw closed loop");
+            answers(row, r, serverBefore, clientBefore);
             return row;
         }
 
-        private long run(HttpRequest request, int concurrency, int secs, List<long[]> lat, AtomicLong failed,
-                List<long[]> rejected) throws InterruptedException {
-            long end = System.nanoTime() + secs * 1_000_000_000L;
-            List<Thread> threads = new ArrayList<>();
-            AtomicLong ok = new AtomicLong();
-            for (int c = 0; c < concurrency; c++) {
-                long[] mine = new long[2_000_000 / concurrency + 1000];
-                long[] mineRejected = new long[200_000 / concurrency + 1000];
-                int[] n = new int[2];
-                Thread t = new Thread(() -> {
-                    while (System.nanoTime() < end) {
-                        long s = System.nanoTime();
-                        try {
-                            HttpResponse<byte[]> r = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
-                            long took = System.nanoTime() - s;
-                            if (r.statusCode() == 200) {
-                                ok.incrementAndGet();
-                                if (n[0] < mine.length) {
-                                    mine[n[0]++] = took;
-                                }
-                            } else if (r.statusCode() == 503) {
-                                if (n[1] < mineRejected.length) {
-                                    mineRejected[n[1]++] = took;
-                                }
-                            } else {
-                                failed.incrementAndGet();
-                            }
-                        } catch (IOException e) {
-                            failed.incrementAndGet();
-                        } catch (InterruptedException e) {
-                            return;
-                        }
-                    }
-                });
-                threads.add(t);
-                t.start();
-                synchronized (lat) {
-                    lat.add(mine);
-                    rejected.add(mineRejected);
-                }
-                // lengths are fixed after the run: keep the counts beside the arrays
-                counts.put(mine, n);
-                counts.put(mineRejected, new int[] {-1, 0});
-                rejectedOf.put(mineRejected, n);
-            }
-            for (Thread t : threads) {
-                t.join();
-            }
-            return ok.get();
+        /** The figures of one {@link RawLoad} round, with the cores the server and this JVM used meanwhile. */
+        private void answers(Map<String, Object> row, RawLoad.Result r, long serverBefore, long clientBefore)
+                throws IOException {
+            row.put("requests", r.served().length);
+            row.put("perSecond", round(r.served().length / r.seconds(), 1));
+            row.put("p50Ms", round(pct(r.served(), 0.50) / 1e6, 3));
+            row.put("p99Ms", round(pct(r.served(), 0.99) / 1e6, 3));
+            row.put("maxMs", round(r.served().length == 0 ? Double.NaN : r.served()[r.served().length - 1] / 1e6, 3));
+            row.put("failed", r.failed());
+            row.put("rejected503", r.rejected().length);
+            row.put("rejectedP50Ms", round(pct(r.rejected(), 0.50) / 1e6, 3));
+            row.put("rejectedP99Ms", round(pct(r.rejected(), 0.99) / 1e6, 3));
+            row.put("serverCores", round((cpuTicks(pid()) - serverBefore) / 100.0 / r.seconds(), 2));
+            row.put("clientCores", round((ownCpuNanos() - clientBefore) / 1e9 / r.seconds(), 2));
         }
 
-        private final Map<long[], int[]> counts = new java.util.IdentityHashMap<>();
-        private final Map<long[], int[]> rejectedOf = new java.util.IdentityHashMap<>();
-
-        private long[] merge(List<long[]> parts) {
-            int total = 0;
-            for (long[] p : parts) {
-                total += used(p);
-            }
-            long[] all = new long[total];
-            int at = 0;
-            for (long[] p : parts) {
-                int u = used(p);
-                System.arraycopy(p, 0, all, at, u);
-                at += u;
-            }
-            Arrays.sort(all);
-            return all;
+        /** CPU this benchmark's JVM (its load generator) has used, in nanoseconds. */
+        private long ownCpuNanos() {
+            return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
         }
 
-        private int used(long[] p) {
-            int[] rej = rejectedOf.get(p);
-            if (rej != null) {
-                return rej[1];
-            }
-            int[] n = counts.get(p);
-            return n == null ? 0 : n[0];
+        private java.net.InetSocketAddress address() {
+            return new java.net.InetSocketAddress("127.0.0.1", http);
+        }
+
+        private String path(Workload w) {
+            return "/v2/models/" + w.model() + "/versions/" + w.version() + "/infer";
         }
 
         private double pct(long[] sorted, double q) {
             return sorted.length == 0 ? Double.NaN : sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
         }
 
-        /** Far more callers than the queue holds: quick 503s, a p99 bounded by the deadline, flat heap. */
-        Map<String, Object> overload(Workload w, int secs) throws Exception {
+        /**
+         * 2× overload against a small queue (16, deadline 1 s): requests arrive, open loop, at twice the
+         * in-process limit whatever the answers do, as many independent clients send them. The served
+         * p99 should stay within the deadline, the excess get 503 at once, and the heap stay flat.
+         */
+        Map<String, Object> overload(Workload w, double limitPerSecond, int secs) throws Exception {
+            smallQueue(w);
+            double rate = 2 * limitPerSecond;
+            // a first, shorter round sizes what a server keeps for its connections (threads, buffer
+            // pools); what the measured round adds on top of that would be a leak
+            openLoad(w, rate, Math.max(2, secs / 2));
+            long before = heapAfterGc();
+            Map<String, Object> row = openLoad(w, rate, secs);
+            long after = heapAfterGc();
+            row.put("workload", w.name() + " (open loop at 2x the limit, queue 16, deadline 1000 ms)");
+            heap(row, before, after);
+            return row;
+        }
+
+        /**
+         * Harsher than 2×: 256 callers in a closed loop that ignore {@code Retry-After} and send again at
+         * once, so the 503s themselves take most of the two cores (with this benchmark's Java client on
+         * them too).
+         */
+        Map<String, Object> retryStorm(Workload w, int secs) throws Exception {
+            smallQueue(w);
+            rawLoad(w, 256, Math.max(2, secs / 2));
+            long before = heapAfterGc();
+            Map<String, Object> row = rawLoad(w, 256, secs);
+            long after = heapAfterGc();
+            row.put("workload", w.name() + " (256 callers, no back-off, queue 16, deadline 1000 ms)");
+            heap(row, before, after);
+            return row;
+        }
+
+        private void smallQueue(Workload w) throws Exception {
             tune(w.model(), "maxBatchSize = 32\nmaxQueueDelayMicros = 2000\nminWorkers = 1\nmaxWorkers = 2\n"
                     + "queueCapacity = 16\ndeadlineMs = 1000\n");
-            // a first, shorter round sizes what a server keeps for 256 connections (threads, buffer
-            // pools); what the measured round adds on top of that would be a leak
-            load(w, 256, Math.max(2, secs / 2), 1);
-            long before = heapAfterGc();
-            Map<String, Object> row = load(w, 256, secs, 1);
-            long after = heapAfterGc();
-            row.put("workload", w.name() + " (queue 16, deadline 1000 ms)");
+        }
+
+        private void heap(Map<String, Object> row, long before, long after) {
             row.put("heapBeforeMiB", round(before / 1048576.0, 1));
             row.put("heapAfterMiB", round(after / 1048576.0, 1));
             row.put("heapChange", round((after - before) / (double) before, 3));
+        }
+
+        /** Open loop with {@link RawLoad}: requests due at a fixed rate, each timed from when it was due. */
+        private Map<String, Object> openLoad(Workload w, double perSecond, int secs) throws Exception {
+            long serverBefore = cpuTicks(pid());
+            long clientBefore = ownCpuNanos();
+            RawLoad.Result r = RawLoad.openLoop(address(), path(w), auth, w.body(), perSecond, secs, OPEN_LOOP_CONNECTIONS);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("client", "raw open loop");
+            row.put("offeredPerSecond", round(perSecond, 1));
+            answers(row, r, serverBefore, clientBefore);
+            row.put("notSent", r.notSent());
             return row;
         }
 
@@ -784,6 +899,15 @@ public final class Bench {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         }
     }
+
+    /** The longest the JIT may take to settle on one workload before its points are measured anyway. */
+    static final int WARM_UP_LIMIT_SECONDS = 25;
+
+    /** The most connections, so requests outstanding, the open-loop client keeps. */
+    static final int OPEN_LOOP_CONNECTIONS = 256;
+
+    /** The machine's cores, counted before anything is pinned (the JVM counts only the cores it may use). */
+    static final int CORES = Runtime.getRuntime().availableProcessors();
 
     /** Debian's wrk, when installed. */
     static final String WRK = Files.isExecutable(Path.of("/usr/bin/wrk")) ? "/usr/bin/wrk" : null;
