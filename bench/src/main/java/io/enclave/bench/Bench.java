@@ -233,7 +233,7 @@ public final class Bench {
 
     private static Map<String, Object> machine() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("cores", Runtime.getRuntime().availableProcessors());
+        m.put("cores", CORES);
         m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         try {
@@ -581,7 +581,7 @@ public final class Bench {
         }
 
         private Map<String, Object> wrk(Workload w, int concurrency, int secs) throws Exception {
-            String url = base() + "/v2/models/" + w.model() + "/versions/" + w.version() + "/infer";
+            String url = base() + path(w);
             Path script = script(w);
             runWrk(script, url, concurrency, 1);
             long serverBefore = cpuTicks(pid());
@@ -625,7 +625,7 @@ public final class Bench {
          * through a round (under 2 % of a core), at most {@link #WARM_UP_LIMIT_SECONDS}.
          */
         Map<String, Object> warmUp(Workload w) throws Exception {
-            String url = base() + "/v2/models/" + w.model() + "/versions/" + w.version() + "/infer";
+            String url = base() + path(w);
             Path script = script(w);
             long started = System.nanoTime();
             double jitCores;
@@ -658,8 +658,7 @@ public final class Bench {
                     }
                     String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
                     if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
-                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                        ticks += ticks(stat);
                     }
                 }
             }
@@ -673,11 +672,10 @@ public final class Bench {
          * {@code false} gives every core back. Without taskset, or with one core, nothing is pinned.
          */
         boolean pinForOneCaller(boolean pin) throws Exception {
-            int cores = CORES;
-            if (cores < 2 || !Files.isExecutable(Path.of("/usr/bin/taskset"))) {
+            if (CORES < 2 || !Files.isExecutable(Path.of("/usr/bin/taskset"))) {
                 return false;
             }
-            String cpus = pin ? "0" : "0-" + (cores - 1);
+            String cpus = pin ? "0" : "0-" + (CORES - 1);
             // taskset -a stops at a thread that ended meanwhile, and a thread started while pinned inherits
             // the pin: so again until every thread of both processes reads back as asked
             boolean done = false;
@@ -740,7 +738,11 @@ public final class Bench {
 
         /** utime + stime of a process, in clock ticks (100 a second on Linux). */
         private long cpuTicks(long pid) throws IOException {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return ticks(Files.readString(Path.of("/proc/" + pid + "/stat")));
+        }
+
+        /** utime + stime from a {@code /proc/.../stat} line of a process or a thread. */
+        private static long ticks(String stat) {
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             return Long.parseLong(f[11]) + Long.parseLong(f[12]);
         }
