@@ -77,7 +77,34 @@ final class RolePermissionRealm extends AuthorizingRealm {
     }
 
     boolean permits(Identity caller, Permission permission) {
-        return isPermitted(new SimplePrincipalCollection(caller, NAME), permission.wildcard());
+        // Shiro resolves every wildcard string of the caller's roles on each check (tens of microseconds
+        // per request); the answer depends only on the role set and this realm's fixed table, so it is
+        // worked out once per role set. A new table comes with a new realm, so nothing here goes stale.
+        Set<Permission> granted = decisions.get(caller.roles());
+        if (granted == null) {
+            if (decisions.size() >= MAX_ROLE_SETS) {
+                decisions.clear();
+            }
+            granted = decisions.computeIfAbsent(caller.roles(), this::granted);
+        }
+        return granted.contains(permission);
+    }
+
+    /** How many distinct role sets are remembered; directories seldom have more than a handful. */
+    private static final int MAX_ROLE_SETS = 1024;
+
+    private final java.util.concurrent.ConcurrentHashMap<Set<String>, Set<Permission>> decisions =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Set<Permission> granted(Set<String> roles) {
+        SimplePrincipalCollection principals = new SimplePrincipalCollection(new Identity("roles", roles), NAME);
+        Set<Permission> granted = java.util.EnumSet.noneOf(Permission.class);
+        for (Permission p : Permission.values()) {
+            if (isPermitted(principals, p.wildcard())) {
+                granted.add(p);
+            }
+        }
+        return java.util.Collections.unmodifiableSet(granted);
     }
 
     @Override

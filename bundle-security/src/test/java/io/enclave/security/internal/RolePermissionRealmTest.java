@@ -45,4 +45,24 @@ class RolePermissionRealmTest {
         assertEquals(true, realm.permits(new Identity("u", Set.of("ops")), Permission.METRICS_READ));
         assertThrows(IllegalArgumentException.class, () -> RolePermissionRealm.parse(new String[] {"no equals sign"}));
     }
+
+    @Test
+    void aRememberedDecisionFollowsTheWholeRoleSet() {
+        RolePermissionRealm realm = new RolePermissionRealm(RolePermissionRealm.defaults());
+        Identity analyst = new Identity("u", Set.of("analyst"));
+        Identity both = new Identity("u", Set.of("analyst", "auditor"));
+        for (int round = 0; round < 2; round++) {
+            assertEquals(false, realm.permits(analyst, Permission.AUDIT_READ));
+            assertEquals(true, realm.permits(both, Permission.AUDIT_READ));
+            assertEquals(true, realm.permits(both, Permission.MODEL_INFER));
+            assertEquals(false, realm.permits(both, Permission.USER_MANAGE));
+        }
+        // more role sets than are remembered: every answer stays right while old ones are dropped
+        for (int i = 0; i < 3000; i++) {
+            Identity odd = new Identity("u", Set.of("team-" + i, i % 2 == 0 ? "analyst" : "auditor"));
+            assertEquals(i % 2 == 0, realm.permits(odd, Permission.MODEL_INFER), "role set " + i);
+            assertEquals(i % 2 != 0, realm.permits(odd, Permission.AUDIT_READ), "role set " + i);
+        }
+        assertEquals(true, realm.permits(new Identity("root", Set.of("admin")), Permission.USER_MANAGE));
+    }
 }
