@@ -149,14 +149,16 @@ public final class Bench {
             print(warmUp);
             List<Map<String, Object>> http = new ArrayList<>();
             for (Workload w : workloads) {
-                double limit = (double) limits.get(w.name()).get("limitPerSecond");
+                Map<String, Object> limitOf = limits.get(w.name());
+                double limit = (double) limitOf.get("limitPerSecond");
+                int maxBatch = maxBatch(limitOf);
                 // the limit measured right after the previous point, when that point also measured one
                 double limitBefore = 0;
                 Path dir = w.model().equals("dense") ? dense : w.version().equals("1.0.0") ? m100 : m110;
                 // the engine in-process, for the c=1 points' batch-1 p50 (the server idle meanwhile)
                 try (LoadedModel inProcess = engine.load(descriptor(w, dir), descriptor(w, dir).artifacts())) {
                     for (boolean batching : w.unbatchedToo() ? new boolean[] {true, false} : new boolean[] {true}) {
-                        server.batching(w.model(), batching, maxBatch(limits.get(w.name())));
+                        server.batching(w.model(), batching, maxBatch);
                         for (int c : new int[] {1, 8, 32, 64}) {
                             // c=1 compares HTTP with the engine's own batch-1 p50, taken just before (the server
                             // idle): a shared machine drifts by a millisecond over minutes, and its two cores need
@@ -165,7 +167,7 @@ public final class Bench {
                             double engineBefore = c == 1 ? batch1P50(inProcess, w) : 0;
                             boolean around = c >= 32 && batching && !w.model().equals("dense");
                             if (around && limitBefore == 0) {
-                                limitBefore = limitNow(inProcess, w, limits.get(w.name()));
+                                limitBefore = limitNow(inProcess, w, limitOf);
                             }
                             double engineAfter;
                             Map<String, Object> row;
@@ -181,13 +183,12 @@ public final class Bench {
                             double engineP50 = round((engineBefore + engineAfter) / 2, 3);
                             row.put("workload", w.name());
                             row.put("batching", batching);
-                            row.put("maxBatchSize", batching ? maxBatch(limits.get(w.name())) : 1);
+                            row.put("maxBatchSize", batching ? maxBatch : 1);
                             row.put("ratioToLimit", round((double) row.get("perSecond") / limit, 3));
                             if (around) {
                                 // the points the goal is about: against the limit measured around them, not
                                 // only against the one from minutes before
-                                Map<String, Object> at = limits.get(w.name());
-                                double limitAfter = limitNow(inProcess, w, at);
+                                double limitAfter = limitNow(inProcess, w, limitOf);
                                 double mean = (limitBefore + limitAfter) / 2;
                                 row.put("limitBeforePerSecond", limitBefore);
                                 row.put("limitAfterPerSecond", limitAfter);

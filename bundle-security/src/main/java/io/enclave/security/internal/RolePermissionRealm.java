@@ -1,9 +1,12 @@
 package io.enclave.security.internal;
 
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.shiro.authc.AuthenticationInfo;
 import org.apache.shiro.authc.AuthenticationToken;
@@ -23,8 +26,12 @@ import io.enclave.api.Permission;
  */
 final class RolePermissionRealm extends AuthorizingRealm {
     static final String NAME = "enclave";
+    /** How many distinct role sets are remembered; directories seldom have more than a handful. */
+    private static final int MAX_ROLE_SETS = 1024;
 
     private final Map<String, Set<String>> permissionsByRole;
+    /** What each role set may do, worked out on its first check. */
+    private final ConcurrentHashMap<Set<String>, Set<Permission>> decisions = new ConcurrentHashMap<>();
 
     RolePermissionRealm(Map<String, Set<String>> permissionsByRole) {
         this.permissionsByRole = Map.copyOf(permissionsByRole);
@@ -90,21 +97,15 @@ final class RolePermissionRealm extends AuthorizingRealm {
         return granted.contains(permission);
     }
 
-    /** How many distinct role sets are remembered; directories seldom have more than a handful. */
-    private static final int MAX_ROLE_SETS = 1024;
-
-    private final java.util.concurrent.ConcurrentHashMap<Set<String>, Set<Permission>> decisions =
-            new java.util.concurrent.ConcurrentHashMap<>();
-
     private Set<Permission> granted(Set<String> roles) {
         SimplePrincipalCollection principals = new SimplePrincipalCollection(new Identity("roles", roles), NAME);
-        Set<Permission> granted = java.util.EnumSet.noneOf(Permission.class);
+        Set<Permission> granted = EnumSet.noneOf(Permission.class);
         for (Permission p : Permission.values()) {
             if (isPermitted(principals, p.wildcard())) {
                 granted.add(p);
             }
         }
-        return java.util.Collections.unmodifiableSet(granted);
+        return Collections.unmodifiableSet(granted);
     }
 
     @Override
