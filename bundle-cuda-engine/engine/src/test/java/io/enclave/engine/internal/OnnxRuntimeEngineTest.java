@@ -7,10 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -124,6 +129,44 @@ class OnnxRuntimeEngineTest {
     }
 
     @Test
+    void buffersReusedAcrossCallsCarryNothingOver() {
+        float[] before = embed("a cat sits on the mat")[0];
+        // fills the pooled buffers with longer rows; the next, shorter call reuses them
+        embed("a much longer sentence about the financial results of the third quarter and the outlook",
+                "another long sentence, so that the batch has more than one row of many tokens in it");
+        float[] after = embed("a cat sits on the mat")[0];
+        assertArrayEquals(before, after, 1e-6f);
+    }
+
+    @Test
+    void concurrentCallsEachGetTheirOwnAnswer() throws Exception {
+        String[] texts = {"a cat sits on the mat", "quarterly revenue grew 4%", "the invoice was paid on time",
+            "a much longer sentence about the financial results of the third quarter and the outlook"};
+        float[][] alone = new float[texts.length][];
+        for (int i = 0; i < texts.length; i++) {
+            alone[i] = embed(texts[i])[0];
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(texts.length);
+        try {
+            List<Future<Void>> done = new ArrayList<>();
+            for (int t = 0; t < texts.length; t++) {
+                int i = t;
+                done.add(pool.submit(() -> {
+                    for (int k = 0; k < 25; k++) {
+                        assertArrayEquals(alone[i], embed(texts[i])[0], 1e-5f, texts[i]);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<Void> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void emptyBatchGivesEmptyOutput() {
         List<NamedTensor> out = minilm.infer(List.of(NamedTensor.ofStrings("text")));
         assertArrayEquals(new long[] {0, 384}, out.get(0).shape());
@@ -167,9 +210,11 @@ class OnnxRuntimeEngineTest {
     void meanPoolingIgnoresPaddingAndNormalises() {
         // one row, three tokens of dim 2, the last one padding
         float[] hidden = {1, 0, 3, 0, 100, 100};
-        float[] pooled = TextEmbeddingPipeline.meanPool(hidden, new long[] {1, 1, 0}, 1, 3, 2, false);
+        float[] pooled = TextEmbeddingPipeline.meanPool(FloatBuffer.wrap(hidden), new float[2], new long[] {1, 1, 0}, 1, 3,
+                2, false);
         assertArrayEquals(new float[] {2, 0}, pooled, 1e-6f);
-        float[] unit = TextEmbeddingPipeline.meanPool(new float[] {3, 4}, new long[] {1}, 1, 1, 2, true);
+        float[] unit = TextEmbeddingPipeline.meanPool(FloatBuffer.wrap(new float[] {3, 4}), new float[2], new long[] {1}, 1,
+                1, 2, true);
         assertArrayEquals(new float[] {0.6f, 0.8f}, unit, 1e-6f);
     }
 }
