@@ -94,7 +94,8 @@ public class OpenInferenceIT extends EnclaveTestSupport {
                 assertEquals(name + " " + b.getVersion(), Bundle.ACTIVE, b.getState());
             }
         }
-        assertEquals("api, core, rest, soap, shell, security, djl, engine, extender, monitor, two models", 12, enclave);
+        assertEquals("api, core, rest, soap, shell, security, djl, engine, extender, monitor, console, two models", 13,
+                enclave);
     }
 
     @Test
