@@ -296,7 +296,7 @@ public final class Bench {
                 + " \"description\": \"benchmark MLP 64-256-16\","
                 + " \"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [-1, 64]}],"
                 + " \"outputs\": [{\"name\": \"y\", \"datatype\": \"FP32\", \"shape\": [-1, 16]}],"
-                + " \"batching\": {\"maxBatchSize\": 64, \"maxQueueDelayMs\": 1},"
+                + " \"batching\": {\"maxBatchSize\": 64, \"maxQueueDelayMicros\": 0},"
                 + " \"sample\": {\"x\": " + sample + "}}");
     }
 
@@ -719,7 +719,8 @@ public final class Bench {
          * @param maxBatch the largest batch when on
          */
         void batching(String model, boolean on, int maxBatch) throws Exception {
-            String settings = on ? "maxBatchSize = " + maxBatch + "\nmaxQueueDelayMicros = 2000\nminWorkers = 1\nmaxWorkers = 2\n"
+            // on: the model's own queue delay (model.json), as shipped
+            String settings = on ? "maxBatchSize = " + maxBatch + "\nminWorkers = 1\nmaxWorkers = 2\n"
                     : "maxBatchSize = 1\nmaxQueueDelayMicros = 0\nminWorkers = 2\nmaxWorkers = 2\n";
             tune(model, settings + "queueCapacity = 1024\ndeadlineMs = 30000\n");
         }
@@ -1010,7 +1011,7 @@ public final class Bench {
         }
 
         private void smallQueue(Workload w) throws Exception {
-            tune(w.model(), "maxBatchSize = 32\nmaxQueueDelayMicros = 2000\nminWorkers = 1\nmaxWorkers = 2\n"
+            tune(w.model(), "maxBatchSize = 32\nminWorkers = 1\nmaxWorkers = 2\n"
                     + "queueCapacity = 16\ndeadlineMs = 1000\n");
         }
 
