@@ -330,10 +330,12 @@ public final class Bench {
                 .build();
     }
 
-    /** Rows per second at each batch size and caller count; the best is the limit. */
     /** HTTP rounds in a c=1 point. */
     static final int ONE_CALLER_ROUNDS = 3;
+    /** A key of the in-process grid: batch size and caller count. */
+    private static final java.util.regex.Pattern GRID_KEY = java.util.regex.Pattern.compile("batch(\\d+)x(\\d+)");
 
+    /** Rows per second at each batch size and caller count; the best is the limit. */
     private Map<String, Object> limit(InferenceEngine engine, Workload w, Path dir) throws Exception {
         LoadedModel model = engine.load(descriptor(w, dir), descriptor(w, dir).artifacts());
         Map<String, Object> out = new LinkedHashMap<>();
@@ -374,7 +376,7 @@ public final class Bench {
     static double bestWithin(Map<String, Object> limit, int rows) {
         double best = 0;
         for (Map.Entry<String, Object> e : limit.entrySet()) {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("batch(\\d+)x(\\d+)").matcher(e.getKey());
+            java.util.regex.Matcher m = GRID_KEY.matcher(e.getKey());
             if (m.matches() && Integer.parseInt(m.group(1)) * Integer.parseInt(m.group(2)) <= rows) {
                 best = Math.max(best, ((Number) e.getValue()).doubleValue());
             }
@@ -491,7 +493,8 @@ public final class Bench {
 
     /** The median of {@code calls} timed calls, in milliseconds. */
     private static double p50Millis(LoadedModel model, List<NamedTensor> inputs, int calls) {
-        return p50Millis(model, inputs, calls, calls, Long.MAX_VALUE / 2_000_000);
+        // every call runs: with atLeast = calls the time bound is never consulted
+        return p50Millis(model, inputs, calls, calls, 0);
     }
 
     /** The median of up to {@code calls} timed calls, stopping after {@code millis} once {@code atLeast} ran. */
@@ -737,8 +740,9 @@ public final class Bench {
         /**
          * Closed loop with wrk (Debian's, written in C, one thread) when it is installed, so the load
          * generator takes as little of the shared cores as it can; else with {@link RawLoad}.
+         *
+         * @param warm whether a one-second round runs first, unmeasured
          */
-        /** @param warm whether a one-second round runs first, unmeasured */
         Map<String, Object> load(Workload w, int concurrency, int secs, boolean warm) throws Exception {
             return WRK != null ? wrk(w, concurrency, secs, warm) : rawLoad(w, concurrency, secs, warm);
         }
