@@ -6,9 +6,15 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.Before;
 import org.junit.Test;
@@ -22,6 +28,9 @@ import org.osgi.framework.Version;
 import org.osgi.service.cm.Configuration;
 
 import com.fasterxml.jackson.databind.JsonNode;
+
+import io.enclave.api.BatchingControl;
+import io.enclave.api.BatchingSettings;
 
 /**
  * The foundation end to end: the distribution boots, both shipped minilm versions load, and the
@@ -115,6 +124,75 @@ public class OpenInferenceIT extends EnclaveTestSupport {
             assertEquals(r.body(), 200, r.status());
             assertTrue(r.json().get("ready").asBoolean());
         }
+    }
+
+    /** Requests admitted for a version and not yet computing, as {@code /metrics} reports them. */
+    private int queued(String version) {
+        try {
+            Reply r = get("/metrics");
+            String prefix = "enclave_queue_depth{model=\"minilm\",version=\"" + version + "\"} ";
+            return r.body().lines().filter(l -> l.startsWith(prefix))
+                    .mapToInt(l -> (int) Double.parseDouble(l.substring(prefix.length()))).findFirst().orElse(-1);
+        } catch (Exception e) {
+            throw new AssertionError("cannot read /metrics", e);
+        }
+    }
+
+    /**
+     * More requests wait for their batch than the server has threads (Jetty's 200): that holds only when a
+     * waiting request holds no thread. Health checks answer meanwhile, and every request ends in its answer
+     * or, once its deadline has passed, a 503; none is lost.
+     */
+    @Test
+    public void waitingRequestsHoldNoServerThread() throws Exception {
+        BatchingControl batching = getOsgiService(BatchingControl.class);
+        // one worker, one request per batch, a 5 s deadline: hundreds wait, and what still waits after
+        // 5 s is refused before it runs
+        batching.tune("minilm", new BatchingSettings(1, 0, 1024, 1, 1, 5_000));
+        String[] texts = new String[8];
+        java.util.Arrays.fill(texts, String.join(" ", java.util.Collections.nCopies(12, "quarterly revenue grew while costs fell")));
+        String body = textRequest("wait", texts);
+        List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+        int n = 400;
+        try {
+            for (int i = 0; i < n; i++) {
+                sent.add(http().sendAsync(HttpRequest.newBuilder(URI.create(base() + "/v2/models/minilm/versions/1.0.0/infer"))
+                        .timeout(Duration.ofSeconds(120)).header("Content-Type", "application/json")
+                        .header("Authorization", admin().header())
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
+            }
+            await("more requests queued than the server has threads", Duration.ofSeconds(60), () -> queued("1.0.0") > 250);
+            Reply live = get("/v2/health/live");
+            assertEquals(200, live.status());
+            assertTrue("requests still waited when health answered", queued("1.0.0") > 0);
+            int served = 0;
+            int refused = 0;
+            for (CompletableFuture<HttpResponse<String>> f : sent) {
+                HttpResponse<String> r = f.get(120, TimeUnit.SECONDS);
+                if (r.statusCode() == 200) {
+                    served++;
+                    assertEquals(8 * 384, JSON.readTree(r.body()).get("outputs").get(0).get("data").size());
+                } else {
+                    assertEquals(r.body(), 503, r.statusCode());
+                    assertTrue(r.body(), r.body().contains("deadline"));
+                    refused++;
+                }
+            }
+            assertTrue("some were served before the deadline", served > 0);
+            assertTrue("the rest were refused at their deadline", refused > 0);
+            assertEquals(n, served + refused);
+        } finally {
+            batching.tune("minilm", null);
+            for (CompletableFuture<HttpResponse<String>> f : sent) {
+                try {
+                    f.get(120, TimeUnit.SECONDS);
+                } catch (Exception ignored) {
+                    // the assertions above tell what went wrong; here only the load has to end
+                }
+            }
+        }
+        assertEquals(0, queued("1.0.0"));
+        assertEquals(200, post("/v2/models/minilm/versions/1.0.0/infer", textRequest("after", CAT)).status());
     }
 
     @Test

@@ -9,6 +9,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
+import io.enclave.api.BatchingControl;
 import io.enclave.api.InferenceObserver;
 import io.enclave.api.InferenceStats;
 import io.enclave.api.ModelRegistry;
@@ -50,11 +51,12 @@ public class PrometheusMetrics implements InferenceObserver {
 
     @Activate
     public PrometheusMetrics(@Reference(name = "registry") ModelRegistry models, @Reference(name = "router") Router router,
-            @Reference(name = "stats") InferenceStats stats) {
-        this(models, router, stats, new GpuTelemetry());
+            @Reference(name = "stats") InferenceStats stats, @Reference(name = "batching") BatchingControl batching) {
+        this(models, router, stats, batching, new GpuTelemetry());
     }
 
-    PrometheusMetrics(ModelRegistry models, Router router, InferenceStats stats, GpuTelemetry gpus) {
+    PrometheusMetrics(ModelRegistry models, Router router, InferenceStats stats, BatchingControl batching,
+            GpuTelemetry gpus) {
         this.gpus = gpus;
         requests = Counter.builder().name("enclave_inference_requests_total")
                 .help("Inference requests by how they ended").labelNames("model", "version", "outcome").register(registry);
@@ -71,11 +73,11 @@ public class PrometheusMetrics implements InferenceObserver {
                 .register(registry);
         loadSeconds = Gauge.builder().name("enclave_model_load_seconds")
                 .help("How long the version's last load took, warm-up included").labelNames("model", "version").register(registry);
-        // requests go straight to the engine on their own thread: nothing waits in a queue yet
         GaugeWithCallback.builder().name("enclave_queue_depth")
                 .help("Requests admitted and not yet running on an engine").labelNames("model", "version")
-                .callback(cb -> models.versions().forEach(v -> cb.call(0, v.descriptor().name(),
-                        v.descriptor().version().toString()))).register(registry);
+                .callback(cb -> models.versions().forEach(v -> cb.call(batching.queued(v.descriptor().name(),
+                        v.descriptor().version()), v.descriptor().name(), v.descriptor().version().toString())))
+                .register(registry);
         GaugeWithCallback.builder().name("enclave_workers")
                 .help("Engine calls running now").labelNames("model", "version")
                 .callback(cb -> models.versions().forEach(v -> cb.call(stats.stats(v.descriptor().name(),

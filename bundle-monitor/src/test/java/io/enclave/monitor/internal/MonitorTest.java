@@ -12,6 +12,8 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Version;
 
+import io.enclave.api.BatchingControl;
+import io.enclave.api.BatchingSettings;
 import io.enclave.api.InferenceObserver.Outcome;
 import io.enclave.api.InferenceStats;
 import io.enclave.api.ModelDescriptor;
@@ -114,12 +116,34 @@ class MonitorTest {
         }
     };
 
+    /** Seven requests wait for a worker or their batch. */
+    private final BatchingControl batching = new BatchingControl() {
+        @Override
+        public BatchingSettings settings(String model, Version version) {
+            return BatchingSettings.defaults();
+        }
+
+        @Override
+        public int queued(String model, Version version) {
+            return 7;
+        }
+
+        @Override
+        public java.util.Optional<BatchingSettings> override(String model) {
+            return java.util.Optional.empty();
+        }
+
+        @Override
+        public void tune(String model, BatchingSettings settings) {
+        }
+    };
+
     private volatile double p99 = 5;
     private final InferenceStats stats = (m, v, w) -> new VersionStats(100, 0, 0, w, 100, 0, 2, 4, p99, 10, 9, 0, 0);
 
     @Test
     void metricsFollowPrometheusConventions() throws Exception {
-        PrometheusMetrics metrics = new PrometheusMetrics(registry, router, stats, new GpuTelemetry(null));
+        PrometheusMetrics metrics = new PrometheusMetrics(registry, router, stats, batching, new GpuTelemetry(null));
         metrics.completed("minilm", "1.1.0", Outcome.SUCCESS, 3_000_000, 10_000, 2_900_000, 1);
         metrics.completed("minilm", "1.1.0", Outcome.SUCCESS, 40_000_000, 10_000, 39_000_000, 1);
         metrics.completed("minilm", "1.1.0", Outcome.FALLBACK, 5_000_000, 0, 4_000_000, 1);
@@ -139,6 +163,7 @@ class MonitorTest {
         assertTrue(text.contains("enclave_model_state{model=\"minilm\",state=\"READY\",version=\"1.1.0\"} 1.0"));
         assertTrue(text.contains("enclave_shadow_agreement_ratio{model=\"minilm\",version=\"1.1.0\"} 0.9"));
         assertTrue(text.contains("enclave_model_load_seconds{model=\"minilm\",version=\"1.1.0\"} 1.5"));
+        assertTrue(text.contains("enclave_queue_depth{model=\"minilm\",version=\"1.1.0\"} 7.0"), "what waits, as batching counts it");
         assertTrue(text.contains("jvm_memory_used_bytes"), "JVM metrics");
         assertTrue(text.contains("process_cpu_seconds_total"), "process metrics");
         assertTrue(!text.contains("enclave_gpu_utilization_ratio{"), "no GPU: absent, not zero");
@@ -157,7 +182,7 @@ class MonitorTest {
 
     @Test
     void theCheckerRaisesOnceAfterItsDurationAndClears() {
-        PrometheusMetrics metrics = new PrometheusMetrics(registry, router, stats, new GpuTelemetry(null));
+        PrometheusMetrics metrics = new PrometheusMetrics(registry, router, stats, batching, new GpuTelemetry(null));
         AlertChecker checker = new AlertChecker(registry, stats, metrics, config(200, 2));
         try {
             p99 = 350;

@@ -21,6 +21,12 @@ public interface BatchingControl {
      */
     BatchingSettings settings(String model, Version version);
 
+    /**
+     * @return how many requests the version has admitted that do not run on its engine yet (they wait
+     *         for a worker or for their batch); 0 for a version that is not installed
+     */
+    int queued(String model, Version version);
+
     /** @return the override for a model, if any */
     Optional<BatchingSettings> override(String model);
 

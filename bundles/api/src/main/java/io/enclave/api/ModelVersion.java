@@ -1,6 +1,8 @@
 package io.enclave.api;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * A model version as the registry holds it: what was declared, where it runs and in what state.
@@ -46,5 +48,22 @@ public interface ModelVersion {
      */
     default List<NamedTensor> infer(List<NamedTensor> inputs, long arrivedNanos) {
         return infer(inputs);
+    }
+
+    /**
+     * Like {@link #infer(List, long)}, without holding the caller's thread while the request waits for
+     * its batch. The stage fails with the exceptions {@link #infer(List, long)} throws, and completes on
+     * the thread that computed the batch (or at once, when the call ran on the caller's thread).
+     *
+     * @param inputs       inputs already validated against the signature
+     * @param arrivedNanos {@link System#nanoTime()} when the request arrived
+     * @return every declared output
+     */
+    default CompletionStage<List<NamedTensor>> inferAsync(List<NamedTensor> inputs, long arrivedNanos) {
+        try {
+            return CompletableFuture.completedFuture(infer(inputs, arrivedNanos));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 }

@@ -1,6 +1,8 @@
 package io.enclave.api;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Chooses the model version that answers a request, checks the request against its signature,
@@ -18,6 +20,25 @@ public interface Router {
      * @throws InferenceException         the engine failed
      */
     InferenceResponse infer(InferenceRequest request);
+
+    /**
+     * Like {@link #infer(InferenceRequest)}, without holding the caller's thread while the request waits
+     * for its batch: a transport serving many callers at once needs no thread per waiting request.
+     * The stage fails with the exceptions {@link #infer(InferenceRequest)} throws. It may already be
+     * complete when returned (an idle version runs a lone request at once, on the calling thread);
+     * otherwise it completes on the thread that computed the batch, so what a caller chains to it must
+     * be quick and must never block.
+     *
+     * @param request the call
+     * @return the outputs and which version produced them
+     */
+    default CompletionStage<InferenceResponse> inferAsync(InferenceRequest request) {
+        try {
+            return CompletableFuture.completedFuture(infer(request));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
 
     /**
      * Resolves the version that would answer a request naming {@code version} (null: routing's

@@ -20,7 +20,9 @@ import io.enclave.api.OverloadedException;
  * One model version's queue and workers. A worker takes the oldest request, adds every compatible
  * request already queued (up to the batch size), and waits for more only while callers are between
  * arriving and queueing or while another batch computes, at most the configured delay. A request that
- * finds the version idle runs on its caller's thread at once.
+ * finds the version idle runs on its caller's thread at once (unless that thread is a worker: see
+ * {@link #submit(List, long)}). A queued request holds no thread of its caller's: its {@link Job#result}
+ * completes on the worker that ran its batch.
  * A request's deadline counts from its arrival at the transport; one whose deadline passed while queued
  * is refused before it runs, and a batch takes no more rows than its most urgent request leaves time
  * for (at the measured compute time per row), so what runs finishes close to its deadline even when
@@ -45,6 +47,13 @@ final class Batcher {
             this.inputs = inputs;
             this.rows = rows;
             this.deadline = deadline;
+        }
+    }
+
+    /** A thread that computes batches; what its batches' callers chain to their answers runs on it too. */
+    private static final class Worker extends Thread {
+        Worker(Runnable work, String name) {
+            super(work, name);
         }
     }
 
@@ -126,7 +135,10 @@ final class Batcher {
         Job job = new Job(inputs, rows, arrivedNanos + TimeUnit.MILLISECONDS.toNanos(s.deadlineMillis()));
         // an idle version (nothing queued, nothing computing) runs a lone request on the caller's
         // thread: no hand-off, no wait. A busy one queues it, so it can join the next batch.
-        if (queued.get() == 0 && busy.get() == 0 && busy.compareAndSet(0, 1)) {
+        // A worker never does: it may be finishing its own batch's callers (a fallback, say), and the
+        // rest of that batch waits for it.
+        if (!(Thread.currentThread() instanceof Worker) && queued.get() == 0 && busy.get() == 0
+                && busy.compareAndSet(0, 1)) {
             try {
                 run(List.of(job));
             } finally {
@@ -190,7 +202,7 @@ final class Batcher {
             workers.decrementAndGet();
             return;
         }
-        Thread t = new Thread(this::work, "enclave-worker-" + name + "-" + threadIds.incrementAndGet());
+        Thread t = new Worker(this::work, "enclave-worker-" + name + "-" + threadIds.incrementAndGet());
         t.setDaemon(true);
         t.start();
     }

@@ -100,6 +100,13 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
     }
 
     @Override
+    public int queued(String model, Version version) {
+        RegisteredVersion v = registry.registered(model, version);
+        Batcher b = v == null ? null : v.batcher();
+        return b == null ? 0 : b.queueDepth();
+    }
+
+    @Override
     public Optional<BatchingSettings> override(String model) {
         return Optional.ofNullable(overrides.get(model));
     }

@@ -2,7 +2,8 @@ package io.enclave.core.internal;
 
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -93,13 +94,14 @@ final class RegisteredVersion implements ModelVersion {
         return engine;
     }
 
-    /** The job of the last request this thread ran, for the router's figures (queue time, batch size). */
-    private static final ThreadLocal<Batcher.Job> LAST_JOB = new ThreadLocal<>();
-
-    static Batcher.Job lastJob() {
-        Batcher.Job j = LAST_JOB.get();
-        LAST_JOB.remove();
-        return j;
+    /**
+     * One call on its way.
+     *
+     * @param job    the queued request, for its queue time and batch size; null when it never reached the
+     *               queue, or reaches it later (after an injected delay)
+     * @param result the outputs, or why there are none: refusals, a timeout and failures alike
+     */
+    record Call(Batcher.Job job, CompletableFuture<List<NamedTensor>> result) {
     }
 
     @Override
@@ -109,34 +111,53 @@ final class RegisteredVersion implements ModelVersion {
 
     @Override
     public List<NamedTensor> infer(List<NamedTensor> inputs, long arrivedNanos) {
+        return Futures.await(call(inputs, arrivedNanos).result(), descriptor);
+    }
+
+    @Override
+    public CompletionStage<List<NamedTensor>> inferAsync(List<NamedTensor> inputs, long arrivedNanos) {
+        return call(inputs, arrivedNanos).result();
+    }
+
+    /** Queues a call. Never throws: a version that is not READY, a full queue or an injected fault fail the result. */
+    Call call(List<NamedTensor> inputs, long arrivedNanos) {
         Batcher b = batcher;
         if (state != ModelState.READY || b == null) {
-            throw unavailable();
+            return new Call(null, CompletableFuture.failedFuture(unavailable()));
         }
-        injectFaults();
-        Batcher.Job job = b.submit(inputs, arrivedNanos);
-        LAST_JOB.set(job);
-        long wait = timeoutMillis > 0 ? timeoutMillis : b.settings().deadlineMillis() + 600_000;
+        if (faultMillis > 0) {
+            // injected latency holds no thread: the request is queued once it has passed
+            CompletableFuture<List<NamedTensor>> later = CompletableFuture
+                    .runAsync(() -> { }, CompletableFuture.delayedExecutor(faultMillis, TimeUnit.MILLISECONDS))
+                    .thenCompose(passed -> queue(b, inputs, arrivedNanos).result());
+            return new Call(null, later);
+        }
+        return queue(b, inputs, arrivedNanos);
+    }
+
+    private Call queue(Batcher b, List<NamedTensor> inputs, long arrivedNanos) {
+        Batcher.Job job;
         try {
-            return job.result.get(wait, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            job.result.cancel(false);
-            throw new InferenceTimeoutException("model '" + descriptor.name() + "' version " + descriptor.version()
-                    + " timed out after " + wait + " ms");
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException r) {
-                throw r;
-            }
-            if (c instanceof Error err) {
-                throw err;
-            }
-            throw new InferenceException("model '" + descriptor.name() + "' failed: " + c, c);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            job.result.cancel(false);
-            throw new ModelUnavailableException("interrupted while waiting for model '" + descriptor.name() + "'");
+            injectFault();
+            job = b.submit(inputs, arrivedNanos);
+        } catch (RuntimeException e) {
+            return new Call(null, CompletableFuture.failedFuture(e));
         }
+        long wait = timeoutMillis > 0 ? timeoutMillis : b.settings().deadlineMillis() + 600_000;
+        CompletableFuture<List<NamedTensor>> result = new CompletableFuture<>();
+        // a timeout completes the job itself, so a batch that has not taken it yet leaves it out
+        job.result.orTimeout(wait, TimeUnit.MILLISECONDS).whenComplete((out, e) -> {
+            if (e == null) {
+                result.complete(out);
+                return;
+            }
+            Throwable cause = Futures.cause(e);
+            result.completeExceptionally(cause instanceof TimeoutException
+                    ? new InferenceTimeoutException("model '" + descriptor.name() + "' version " + descriptor.version()
+                            + " timed out after " + wait + " ms")
+                    : cause);
+        });
+        return new Call(job, result);
     }
 
     private ModelUnavailableException unavailable() {
@@ -193,17 +214,11 @@ final class RegisteredVersion implements ModelVersion {
     }
 
     /**
-     * model.json's {@code "faults"}: added latency and a share of failed calls, for game days and for
-     * proving that canary checks and fallbacks work. Never applied to the warm-up call.
+     * model.json's {@code "faults"} share of failed calls, for game days and for proving that canary
+     * checks and fallbacks work (its added latency is applied in {@link #call}). Never applied to the
+     * warm-up call.
      */
-    private void injectFaults() {
-        if (faultMillis > 0) {
-            try {
-                Thread.sleep(faultMillis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+    private void injectFault() {
         if (faultRate > 0 && ThreadLocalRandom.current().nextDouble() < faultRate) {
             throw new InferenceException("model " + descriptor.name() + " version " + descriptor.version()
                     + " failed: injected fault (model.json 'faults')");

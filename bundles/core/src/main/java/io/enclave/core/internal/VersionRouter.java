@@ -13,12 +13,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
@@ -283,39 +284,52 @@ public class VersionRouter implements Router, InferenceStats {
 
     @Override
     public InferenceResponse infer(InferenceRequest request) {
+        return Futures.await(inferAsync(request), "model '" + request.model() + "'");
+    }
+
+    @Override
+    public CompletionStage<InferenceResponse> inferAsync(InferenceRequest request) {
         long start = System.nanoTime();
         Trace t = new Trace();
         t.arrived = request.arrivedNanos();
-        InferenceObserver.Outcome outcome = InferenceObserver.Outcome.SERVER_ERROR;
+        CompletableFuture<InferenceResponse> answer;
         try {
-            InferenceResponse r = route(request, t);
-            outcome = r.fallback() ? InferenceObserver.Outcome.FALLBACK : InferenceObserver.Outcome.SUCCESS;
-            return r;
-        } catch (InvalidInputException | ModelNotFoundException e) {
-            outcome = InferenceObserver.Outcome.CLIENT_ERROR;
-            throw e;
+            answer = route(request, t);
         } catch (RuntimeException e) {
-            outcome = t.rejected ? InferenceObserver.Outcome.REJECTED
+            answer = CompletableFuture.failedFuture(e);
+        }
+        if (observers.isEmpty()) {
+            return answer;
+        }
+        return answer.whenComplete((r, e) -> observe(request, t, start, r, e));
+    }
+
+    private void observe(InferenceRequest request, Trace t, long start, InferenceResponse r, Throwable e) {
+        InferenceObserver.Outcome outcome;
+        if (e == null) {
+            outcome = r.fallback() ? InferenceObserver.Outcome.FALLBACK : InferenceObserver.Outcome.SUCCESS;
+        } else {
+            Throwable c = Futures.cause(e);
+            outcome = c instanceof InvalidInputException || c instanceof ModelNotFoundException
+                    ? InferenceObserver.Outcome.CLIENT_ERROR
+                    : t.rejected ? InferenceObserver.Outcome.REJECTED
                     : t.timedOut ? InferenceObserver.Outcome.TIMEOUT : InferenceObserver.Outcome.SERVER_ERROR;
-            throw e;
-        } finally {
-            if (!observers.isEmpty()) {
-                long total = System.nanoTime() - start;
-                String model = serves(request.model()) ? request.model() : InferenceObserver.UNKNOWN;
-                long queue = t.computeStart == 0 ? 0 : t.computeStart - start;
-                for (InferenceObserver o : observers) {
-                    try {
-                        o.completed(model, model == InferenceObserver.UNKNOWN ? "" : t.version, outcome, total, queue,
-                                t.computeNanos, t.batchSize);
-                    } catch (RuntimeException e) {
-                        LOG.debug("observer {} failed: {}", o, e.toString());
-                    }
-                }
+        }
+        long total = System.nanoTime() - start;
+        String model = serves(request.model()) ? request.model() : InferenceObserver.UNKNOWN;
+        long queue = t.computeStart == 0 ? 0 : t.computeStart - start;
+        for (InferenceObserver o : observers) {
+            try {
+                o.completed(model, model == InferenceObserver.UNKNOWN ? "" : t.version, outcome, total, queue,
+                        t.computeNanos, t.batchSize);
+            } catch (RuntimeException x) {
+                LOG.debug("observer {} failed: {}", o, x.toString());
             }
         }
     }
 
-    private InferenceResponse route(InferenceRequest request, Trace t) {
+    /** The chosen version's answer; when it fails, the version routing would use instead, then the fallback model. */
+    private CompletableFuture<InferenceResponse> route(InferenceRequest request, Trace t) {
         TrafficRules rules = traffic.rules(request.model());
         Choice choice;
         try {
@@ -336,116 +350,127 @@ public class VersionRouter implements Router, InferenceStats {
         }
         check(d, request);
         List<NamedTensor> inputs = order(d, request.inputs());
-        ModelVersion answered = choice.version;
-        List<NamedTensor> outputs;
-        try {
-            outputs = call(choice.version, inputs, t);
-        } catch (InvalidInputException e) {
-            throw e;
-        } catch (EnclaveException failed) {
-            if (choice.instead != null) {
-                answered = choice.instead;
-                t.version = answered.descriptor().version().toString();
-                t.timedOut = false;
-                t.rejected = false;
-                try {
-                    outputs = call(answered, order(answered.descriptor(), request.inputs()), t);
-                } catch (InvalidInputException e) {
-                    throw e;
-                } catch (EnclaveException alsoFailed) {
-                    if (d.fallback() == null) {
-                        throw alsoFailed;
-                    }
-                    return viaFallback(request, d.fallback(), alsoFailed, meter(d), t);
-                }
-            } else if (d.fallback() != null) {
-                return viaFallback(request, d.fallback(), failed, meter(d), t);
-            } else {
-                throw failed;
-            }
+        return call(choice.version, inputs, t).handle((outputs, e) -> e == null
+                ? CompletableFuture.completedFuture(answer(rules, choice.version, inputs, outputs, request))
+                : recover(e, request, rules, d, choice, t)).thenCompose(r -> r);
+    }
+
+    private CompletableFuture<InferenceResponse> recover(Throwable e, InferenceRequest request, TrafficRules rules,
+            ModelDescriptor d, Choice choice, Trace t) {
+        Throwable failed = Futures.cause(e);
+        if (failed instanceof InvalidInputException || !(failed instanceof EnclaveException cause)) {
+            return CompletableFuture.failedFuture(failed);
         }
+        if (choice.instead != null) {
+            ModelVersion instead = choice.instead;
+            t.version = instead.descriptor().version().toString();
+            t.timedOut = false;
+            t.rejected = false;
+            List<NamedTensor> inputs = order(instead.descriptor(), request.inputs());
+            return call(instead, inputs, t).handle((outputs, e2) -> {
+                if (e2 == null) {
+                    return CompletableFuture.completedFuture(answer(rules, instead, inputs, outputs, request));
+                }
+                Throwable also = Futures.cause(e2);
+                if (also instanceof InvalidInputException || !(also instanceof EnclaveException alsoFailed)
+                        || d.fallback() == null) {
+                    return CompletableFuture.<InferenceResponse>failedFuture(also);
+                }
+                return viaFallback(request, d.fallback(), alsoFailed, meter(d), t);
+            }).thenCompose(r -> r);
+        }
+        if (d.fallback() != null) {
+            return viaFallback(request, d.fallback(), cause, meter(d), t);
+        }
+        return CompletableFuture.failedFuture(failed);
+    }
+
+    private InferenceResponse answer(TrafficRules rules, ModelVersion answered, List<NamedTensor> inputs,
+            List<NamedTensor> outputs, InferenceRequest request) {
         ModelDescriptor ad = answered.descriptor();
         shadow(rules, ad, inputs, outputs);
         return new InferenceResponse(ad.name(), ad.version(), select(outputs, request.requestedOutputs()));
     }
 
-    private InferenceResponse viaFallback(InferenceRequest request, String fallback, EnclaveException cause,
-            VersionMeter primary, Trace t) {
+    private CompletableFuture<InferenceResponse> viaFallback(InferenceRequest request, String fallback,
+            EnclaveException cause, VersionMeter primary, Trace t) {
         ModelVersion v;
         try {
             v = choose(fallback, null, null, traffic.rules(fallback)).version;
             check(v.descriptor(), request);
         } catch (EnclaveException e) {
-            throw new ModelUnavailableException("model '" + request.model() + "' failed (" + cause.getMessage()
-                    + ") and its fallback '" + fallback + "' cannot answer: " + e.getMessage(), cause);
+            return CompletableFuture.failedFuture(new ModelUnavailableException("model '" + request.model() + "' failed ("
+                    + cause.getMessage() + ") and its fallback '" + fallback + "' cannot answer: " + e.getMessage(), cause));
         }
-        List<NamedTensor> outputs;
-        try {
-            outputs = call(v, order(v.descriptor(), request.inputs()), t);
-        } catch (EnclaveException e) {
-            throw new ModelUnavailableException("model '" + request.model() + "' failed (" + cause.getMessage()
-                    + ") and so did its fallback '" + fallback + "': " + e.getMessage(), cause);
-        }
-        if (primary != null) {
-            primary.fallback();
-        }
-        return new InferenceResponse(v.descriptor().name(), v.descriptor().version(),
-                select(outputs, request.requestedOutputs()), true);
+        return call(v, order(v.descriptor(), request.inputs()), t).handle((outputs, e) -> {
+            if (e != null) {
+                throw new ModelUnavailableException("model '" + request.model() + "' failed (" + cause.getMessage()
+                        + ") and so did its fallback '" + fallback + "': " + Futures.cause(e).getMessage(), cause);
+            }
+            if (primary != null) {
+                primary.fallback();
+            }
+            return new InferenceResponse(v.descriptor().name(), v.descriptor().version(),
+                    select(outputs, request.requestedOutputs()), true);
+        });
     }
 
-    /** Runs one version through its circuit breaker and timeout, and records how it went. */
-    private List<NamedTensor> call(ModelVersion v, List<NamedTensor> inputs, Trace t) {
+    /**
+     * Runs one version through its circuit breaker and timeout, and records how it went. Never throws:
+     * the result fails with an {@link EnclaveException}.
+     */
+    private CompletableFuture<List<NamedTensor>> call(ModelVersion v, List<NamedTensor> inputs, Trace t) {
         ModelDescriptor d = v.descriptor();
         VersionMeter meter = meter(d);
         CircuitBreaker breaker = breaker(d);
         if (!breaker.tryAcquirePermission()) {
             t.rejected = true;
             meter.record(0, true);
-            throw new ModelUnavailableException("model '" + d.name() + "' version " + d.version()
-                    + " is failing: its circuit breaker is open");
+            return CompletableFuture.failedFuture(new ModelUnavailableException("model '" + d.name() + "' version "
+                    + d.version() + " is failing: its circuit breaker is open"));
         }
         long start = System.nanoTime();
         t.computeStart = start;
         meter.enter();
-        try {
-            List<NamedTensor> out = v.infer(inputs, t.arrived);
+        RegisteredVersion.Call c = v instanceof RegisteredVersion rv ? rv.call(inputs, t.arrived)
+                : new RegisteredVersion.Call(null, v.inferAsync(inputs, t.arrived).toCompletableFuture());
+        return c.result().handle((out, e) -> {
+            meter.leave();
             long took = System.nanoTime() - start;
-            Batcher.Job job = RegisteredVersion.lastJob();
-            if (job != null && job.started > 0) {
-                t.computeStart = job.started;
-                t.computeNanos += System.nanoTime() - job.started;
-                t.batchSize = Math.max(1, job.batchSize);
-            } else {
-                t.computeNanos += took;
+            if (e == null) {
+                Batcher.Job job = c.job();
+                if (job != null && job.started > 0) {
+                    t.computeStart = job.started;
+                    t.computeNanos += System.nanoTime() - job.started;
+                    t.batchSize = Math.max(1, job.batchSize);
+                } else {
+                    t.computeNanos += took;
+                }
+                breaker.onSuccess(took, TimeUnit.NANOSECONDS);
+                meter.record(took, false);
+                return out;
             }
-            breaker.onSuccess(took, TimeUnit.NANOSECONDS);
-            meter.record(took, false);
-            return out;
-        } catch (InvalidInputException e) {
-            RegisteredVersion.lastJob();
-            breaker.releasePermission();
-            throw e;
-        } catch (OverloadedException e) {
-            // refused for lack of room, not a failure of the version: the breaker does not count it
-            RegisteredVersion.lastJob();
-            breaker.releasePermission();
-            t.rejected = true;
-            meter.record(System.nanoTime() - start, true);
-            throw e;
-        } catch (RuntimeException e) {
-            RegisteredVersion.lastJob();
-            long took = System.nanoTime() - start;
+            Throwable x = Futures.cause(e);
+            if (x instanceof InvalidInputException invalid) {
+                breaker.releasePermission();
+                throw invalid;
+            }
+            if (x instanceof OverloadedException overloaded) {
+                // refused for lack of room, not a failure of the version: the breaker does not count it
+                breaker.releasePermission();
+                t.rejected = true;
+                meter.record(took, true);
+                throw overloaded;
+            }
             t.computeNanos += took;
-            if (e instanceof InferenceTimeoutException) {
+            if (x instanceof InferenceTimeoutException) {
                 t.timedOut = true;
             }
-            breaker.onError(took, TimeUnit.NANOSECONDS, e);
+            breaker.onError(took, TimeUnit.NANOSECONDS, x);
             meter.record(took, true);
-            throw e instanceof EnclaveException ee ? ee
-                    : new InferenceException("model '" + d.name() + "' version " + d.version() + " failed: " + e, e);
-        } finally {
-            meter.leave();
-        }
+            throw x instanceof EnclaveException ee ? ee
+                    : new InferenceException("model '" + d.name() + "' version " + d.version() + " failed: " + x, x);
+        });
     }
 
     static long timeoutMillis(ModelDescriptor d) {

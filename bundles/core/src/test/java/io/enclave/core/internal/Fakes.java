@@ -59,6 +59,8 @@ final class Fakes {
         final AtomicInteger loads = new AtomicInteger();
         volatile String failWith;
         volatile CountDownLatch gate;
+        /** The model whose calls fail once past the gate, or null. */
+        volatile String failingModel;
 
         @Override
         public String name() {
@@ -91,6 +93,9 @@ final class Fakes {
                         } catch (InterruptedException e) {
                             Thread.currentThread().interrupt();
                         }
+                    }
+                    if (descriptor.name().equals(failingModel)) {
+                        throw new io.enclave.api.InferenceException(descriptor.name() + " failed in the engine");
                     }
                     float[] x = inputs.get(0).floats();
                     int rows = x.length / 2;

@@ -10,10 +10,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import org.osgi.framework.Version;
 
@@ -23,6 +28,7 @@ import io.enclave.api.ModelDescriptor;
 import io.enclave.api.Slo;
 import io.enclave.api.TrafficRules;
 import io.enclave.api.VersionStats;
+import io.enclave.api.InferenceException;
 import io.enclave.api.InferenceRequest;
 import io.enclave.api.InferenceResponse;
 import io.enclave.api.InvalidInputException;
@@ -278,6 +284,59 @@ class VersionRouterTest {
         InferenceResponse gone = router.infer(new InferenceRequest("p", null, List.of(X), null));
         assertTrue(gone.fallback(), "a stopped model is still answered by its fallback");
         assertFalse(infer(null, List.of(X), null).fallback());
+    }
+
+    /** Holds the version's one computation at the engine's gate, from a thread of its own. */
+    private CompletableFuture<InferenceResponse> occupy(String model) throws Exception {
+        engine.gate = new CountDownLatch(1);
+        CompletableFuture<InferenceResponse> first = CompletableFuture.supplyAsync(
+                () -> router.infer(new InferenceRequest(model, null, List.of(X), null)));
+        RegisteredVersion v = (RegisteredVersion) router.resolve(model, null);
+        EngineModelRegistryTest.await(() -> v.batcher().busy() == 1);
+        return first;
+    }
+
+    @Test
+    @Timeout(60) // a stage that held its caller would wait for a gate this thread opens
+    void aRequestWaitingForItsBatchHoldsNoThread() throws Exception {
+        CompletableFuture<InferenceResponse> first = occupy("m");
+        CompletableFuture<InferenceResponse> queued = router.inferAsync(
+                new InferenceRequest("m", null, List.of(X), null)).toCompletableFuture();
+        assertFalse(queued.isDone(), "the caller got its stage back while the request waits");
+        engine.gate.countDown();
+        assertArrayEquals(new float[] {2, 4, 6, 8}, queued.get(10, TimeUnit.SECONDS).outputs().get(0).floats());
+        assertArrayEquals(new float[] {2, 4, 6, 8}, first.get(10, TimeUnit.SECONDS).outputs().get(0).floats());
+        assertEquals(2, router.stats("m", v("1.1.0")).requests());
+    }
+
+    @Test
+    void aQueuedRequestThatFailsIsAnsweredByTheFallbackOrFailsWithItsOwnType() throws Exception {
+        registry.bindDescriptor(Fakes.model("p", "1.0.0", Map.of(), "m"));
+        registry.bindDescriptor(Fakes.model("q", "1.0.0"));
+        EngineModelRegistryTest.await(registry::allReady);
+        for (String model : List.of("p", "q")) {
+            CompletableFuture<InferenceResponse> first = occupy(model);
+            CompletableFuture<InferenceResponse> queued = router.inferAsync(
+                    new InferenceRequest(model, null, List.of(X), null)).toCompletableFuture();
+            engine.failingModel = model;
+            engine.gate.countDown();
+            if (model.equals("p")) {
+                // the fallback runs after the primary's batch failed, from the primary's worker
+                InferenceResponse r = queued.get(10, TimeUnit.SECONDS);
+                assertTrue(r.fallback());
+                assertEquals("m", r.model());
+                assertArrayEquals(new float[] {2, 4, 6, 8}, r.outputs().get(0).floats());
+                assertTrue(first.get(10, TimeUnit.SECONDS).fallback());
+            } else {
+                ExecutionException e = assertThrows(ExecutionException.class, () -> queued.get(10, TimeUnit.SECONDS));
+                assertTrue(e.getCause() instanceof InferenceException, e.getCause().toString());
+                assertEquals("q failed in the engine", e.getCause().getMessage());
+                InferenceException sync = assertThrows(InferenceException.class,
+                        () -> router.infer(new InferenceRequest("q", null, List.of(X), null)));
+                assertEquals("q failed in the engine", sync.getMessage(), "the blocking call throws the same");
+            }
+            engine.failingModel = null;
+        }
     }
 
     @Test

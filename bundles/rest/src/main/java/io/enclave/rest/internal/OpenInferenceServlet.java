@@ -6,7 +6,10 @@ import java.io.OutputStream;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
+import javax.servlet.AsyncContext;
 import javax.servlet.Servlet;
 import javax.servlet.http.HttpServlet;
 import javax.servlet.http.HttpServletRequest;
@@ -17,6 +20,8 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.http.whiteboard.HttpWhiteboardConstants;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.enclave.api.Identity;
 import io.enclave.api.InferenceRequest;
@@ -43,9 +48,11 @@ import io.enclave.api.SecurityService;
  */
 @Component(service = Servlet.class, configurationPid = "io.enclave.rest", property = {
         HttpWhiteboardConstants.HTTP_WHITEBOARD_SERVLET_PATTERN + "=/v2/*",
-        HttpWhiteboardConstants.HTTP_WHITEBOARD_SERVLET_NAME + "=enclave-open-inference"})
+        HttpWhiteboardConstants.HTTP_WHITEBOARD_SERVLET_NAME + "=enclave-open-inference",
+        HttpWhiteboardConstants.HTTP_WHITEBOARD_SERVLET_ASYNC_SUPPORTED + "=true"})
 public class OpenInferenceServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(OpenInferenceServlet.class);
 
     static final String SERVER_NAME = "enclave";
     /** The Open Inference Protocol's binary tensor extension: the JSON part's length. */
@@ -229,8 +236,46 @@ public class OpenInferenceServlet extends HttpServlet {
         InferenceCodec.Request decoded = codec.decode(read(req), headerLength(req.getHeader(BINARY_HEADER)));
         // the policy's sticky header, when it has one, keeps this caller on one side of a canary split
         String routeKey = router.stickyHeader(model).map(req::getHeader).orElse(null);
-        InferenceResponse r = router.infer(new InferenceRequest(model, version, decoded.inputs(), decoded.outputs(),
-                routeKey, arrived));
+        CompletableFuture<InferenceResponse> answer = router.inferAsync(new InferenceRequest(model, version,
+                decoded.inputs(), decoded.outputs(), routeKey, arrived)).toCompletableFuture();
+        if (answer.isDone()) {
+            // computed on this thread (the version was idle) or refused at once: answered without going async
+            InferenceResponse done;
+            try {
+                done = answer.getNow(null);
+            } catch (CompletionException e) {
+                send(resp, Failure.of(cause(e)));
+                return;
+            }
+            answer(resp, decoded, done);
+            return;
+        }
+        // the request waits for its batch without a thread: a server thread per waiting request would run
+        // out under load, and then health checks and every other caller would wait behind the queue
+        AsyncContext async = req.startAsync();
+        async.setTimeout(0); // the version's deadline and timeout end every request
+        answer.whenComplete((r, e) -> {
+            try {
+                if (e == null) {
+                    answer(resp, decoded, r);
+                } else {
+                    send(resp, Failure.of(cause(e)));
+                }
+            } catch (IOException | RuntimeException gone) {
+                // the caller went away: nothing is left to tell it
+                LOG.debug("could not answer an inference request: {}", gone.toString());
+            } finally {
+                async.complete();
+            }
+        });
+    }
+
+    /** The exception a stage failed with, without the wrapper chaining adds. */
+    static Throwable cause(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
+    private void answer(HttpServletResponse resp, InferenceCodec.Request decoded, InferenceResponse r) throws IOException {
         InferenceCodec.Encoded answer = codec.response(r.model(), r.version().toString(), decoded, r.outputs(),
                 r.fallback());
         if (answer.headerLength() < 0) {

@@ -1,0 +1,51 @@
+package io.enclave.core.internal;
+
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+
+import io.enclave.api.InferenceException;
+import io.enclave.api.ModelDescriptor;
+import io.enclave.api.ModelUnavailableException;
+
+/** Waiting for, and unwrapping, the stages the asynchronous inference path returns. */
+final class Futures {
+    private Futures() {
+    }
+
+    /** The exception a stage failed with, without the wrappers chaining adds. */
+    static Throwable cause(Throwable e) {
+        Throwable c = e;
+        while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
+            c = c.getCause();
+        }
+        return c;
+    }
+
+    /**
+     * Waits for a stage and returns its value, or throws what it failed with as it was thrown.
+     *
+     * @param about what is waited for, for the message when the failure is not a runtime exception
+     */
+    static <T> T await(CompletionStage<T> stage, Object about) {
+        try {
+            return stage.toCompletableFuture().get();
+        } catch (ExecutionException e) {
+            throw rethrow(cause(e), about);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ModelUnavailableException("interrupted while waiting for " + about);
+        }
+    }
+
+    static RuntimeException rethrow(Throwable c, Object about) {
+        if (c instanceof RuntimeException r) {
+            return r;
+        }
+        if (c instanceof Error err) {
+            throw err;
+        }
+        return new InferenceException((about instanceof ModelDescriptor d ? "model '" + d.name() + "'" : String.valueOf(about))
+                + " failed: " + c, c);
+    }
+}
