@@ -1075,7 +1075,7 @@ public final class Bench {
     }
 
     /** The longest the JIT may take to settle on one workload before its points are measured anyway. */
-    static final int WARM_UP_LIMIT_SECONDS = 25;
+    static final int WARM_UP_LIMIT_SECONDS = 18;
 
     /** The most connections, so requests outstanding, the open-loop client keeps. */
     static final int OPEN_LOOP_CONNECTIONS = 256;

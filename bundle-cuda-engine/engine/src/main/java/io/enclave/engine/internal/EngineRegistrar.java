@@ -36,7 +36,8 @@ public class EngineRegistrar {
     @ObjectClassDefinition(name = "Enclave ONNX Runtime engine",
             description = "Threads ONNX Runtime uses for each loaded model")
     public @interface Config {
-        @AttributeDefinition(description = "Threads within one operator; 0 lets ONNX Runtime use every core")
+        @AttributeDefinition(description = "Threads within one operator; 0 lets ONNX Runtime decide (on some "
+                + "machines that is one thread per call)")
         int intraOpThreads() default 0;
 
         @AttributeDefinition(description = "Operators run in parallel within one inference; 1 runs them in sequence")
