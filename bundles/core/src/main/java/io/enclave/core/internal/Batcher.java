@@ -22,7 +22,7 @@ import io.enclave.api.OverloadedException;
  * arriving and queueing or while another batch computes, at most the configured delay. A request that
  * finds the version idle runs on its caller's thread at once (unless that thread is a worker: see
  * {@link #submit(List, long)}). A queued request holds no thread of its caller's: its {@link Job#result}
- * completes on the worker that ran its batch.
+ * completes on the worker that ran its batch, so what callers chain to it must not block.
  * A request's deadline counts from its arrival at the transport; one whose deadline passed while queued
  * is refused before it runs, and a batch takes no more rows than its most urgent request leaves time
  * for (at the measured compute time per row), so what runs finishes close to its deadline even when

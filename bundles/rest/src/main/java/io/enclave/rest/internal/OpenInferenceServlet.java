@@ -254,7 +254,9 @@ public class OpenInferenceServlet extends HttpServlet {
         // out under load, and then health checks and every other caller would wait behind the queue
         AsyncContext async = req.startAsync();
         async.setTimeout(0); // the version's deadline and timeout end every request
-        answer.whenComplete((r, e) -> {
+        // written on a server thread, not on the worker that completed the batch: a caller that does not
+        // read its answer may block the write, and must not stop the model's worker with it
+        answer.whenComplete((r, e) -> async.start(() -> {
             try {
                 if (e == null) {
                     answer(resp, decoded, r);
@@ -267,7 +269,7 @@ public class OpenInferenceServlet extends HttpServlet {
             } finally {
                 async.complete();
             }
-        });
+        }));
     }
 
     /** The exception a stage failed with, without the wrapper chaining adds. */
