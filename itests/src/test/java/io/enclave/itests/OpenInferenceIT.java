@@ -128,9 +128,14 @@ public class OpenInferenceIT extends EnclaveTestSupport {
 
     /** Requests admitted for a version and not yet computing, as {@code /metrics} reports them. */
     private int queued(String version) {
+        return gauge("enclave_queue_depth", version);
+    }
+
+    /** A minilm version's gauge from {@code /metrics}; -1 when absent. */
+    private int gauge(String name, String version) {
         try {
             Reply r = get("/metrics");
-            String prefix = "enclave_queue_depth{model=\"minilm\",version=\"" + version + "\"} ";
+            String prefix = name + "{model=\"minilm\",version=\"" + version + "\"} ";
             return r.body().lines().filter(l -> l.startsWith(prefix))
                     .mapToInt(l -> (int) Double.parseDouble(l.substring(prefix.length()))).findFirst().orElse(-1);
         } catch (Exception e) {
@@ -164,6 +169,8 @@ public class OpenInferenceIT extends EnclaveTestSupport {
             await("more requests queued than the server has threads", Duration.ofSeconds(60), () -> queued("1.0.0") > 250);
             Reply live = get("/v2/health/live");
             assertEquals(200, live.status());
+            int computing = gauge("enclave_workers", "1.0.0");
+            assertTrue("one worker computes, whatever waits: " + computing, computing >= 0 && computing <= 1);
             assertTrue("requests still waited when health answered", queued("1.0.0") > 0);
             int served = 0;
             int refused = 0;

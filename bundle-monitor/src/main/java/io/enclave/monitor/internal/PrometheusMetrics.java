@@ -79,9 +79,9 @@ public class PrometheusMetrics implements InferenceObserver {
                         v.descriptor().version()), v.descriptor().name(), v.descriptor().version().toString())))
                 .register(registry);
         GaugeWithCallback.builder().name("enclave_workers")
-                .help("Engine calls running now").labelNames("model", "version")
-                .callback(cb -> models.versions().forEach(v -> cb.call(stats.stats(v.descriptor().name(),
-                        v.descriptor().version(), 1).inFlight(), v.descriptor().name(), v.descriptor().version().toString())))
+                .help("Engine calls running now: batches, and lone requests on their own thread").labelNames("model", "version")
+                .callback(cb -> models.versions().forEach(v -> cb.call(batching.running(v.descriptor().name(),
+                        v.descriptor().version()), v.descriptor().name(), v.descriptor().version().toString())))
                 .register(registry);
         GaugeWithCallback.builder().name("enclave_traffic_weight")
                 .help("Share of the model's unversioned requests the version takes, 0 to 1").labelNames("model", "version")

@@ -116,7 +116,7 @@ class MonitorTest {
         }
     };
 
-    /** Seven requests wait for a worker or their batch. */
+    /** Seven requests wait for a worker or their batch; two batches compute. */
     private final BatchingControl batching = new BatchingControl() {
         @Override
         public BatchingSettings settings(String model, Version version) {
@@ -126,6 +126,11 @@ class MonitorTest {
         @Override
         public int queued(String model, Version version) {
             return 7;
+        }
+
+        @Override
+        public int running(String model, Version version) {
+            return 2;
         }
 
         @Override
@@ -164,6 +169,7 @@ class MonitorTest {
         assertTrue(text.contains("enclave_shadow_agreement_ratio{model=\"minilm\",version=\"1.1.0\"} 0.9"));
         assertTrue(text.contains("enclave_model_load_seconds{model=\"minilm\",version=\"1.1.0\"} 1.5"));
         assertTrue(text.contains("enclave_queue_depth{model=\"minilm\",version=\"1.1.0\"} 7.0"), "what waits, as batching counts it");
+        assertTrue(text.contains("enclave_workers{model=\"minilm\",version=\"1.1.0\"} 2.0"), "what computes, not what is in flight");
         assertTrue(text.contains("jvm_memory_used_bytes"), "JVM metrics");
         assertTrue(text.contains("process_cpu_seconds_total"), "process metrics");
         assertTrue(!text.contains("enclave_gpu_utilization_ratio{"), "no GPU: absent, not zero");

@@ -27,6 +27,12 @@ public interface BatchingControl {
      */
     int queued(String model, Version version);
 
+    /**
+     * @return how many engine calls (batches, or lone requests on their caller's thread) the version runs
+     *         now; 0 for a version that is not installed
+     */
+    int running(String model, Version version);
+
     /** @return the override for a model, if any */
     Optional<BatchingSettings> override(String model);
 

@@ -107,6 +107,13 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
     }
 
     @Override
+    public int running(String model, Version version) {
+        RegisteredVersion v = registry.registered(model, version);
+        Batcher b = v == null ? null : v.batcher();
+        return b == null ? 0 : b.busy();
+    }
+
+    @Override
     public Optional<BatchingSettings> override(String model) {
         return Optional.ofNullable(overrides.get(model));
     }
