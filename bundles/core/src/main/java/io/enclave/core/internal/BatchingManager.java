@@ -101,16 +101,20 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
 
     @Override
     public int queued(String model, Version version) {
-        RegisteredVersion v = registry.registered(model, version);
-        Batcher b = v == null ? null : v.batcher();
+        Batcher b = batcher(model, version);
         return b == null ? 0 : b.queueDepth();
     }
 
     @Override
     public int running(String model, Version version) {
-        RegisteredVersion v = registry.registered(model, version);
-        Batcher b = v == null ? null : v.batcher();
+        Batcher b = batcher(model, version);
         return b == null ? 0 : b.busy();
+    }
+
+    /** The version's batcher; null when it is not installed or not loaded. */
+    private Batcher batcher(String model, Version version) {
+        RegisteredVersion v = registry.registered(model, version);
+        return v == null ? null : v.batcher();
     }
 
     @Override

@@ -5,7 +5,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 
 import io.enclave.api.InferenceException;
-import io.enclave.api.ModelDescriptor;
 import io.enclave.api.ModelUnavailableException;
 
 /** Waiting for, and unwrapping, the stages the asynchronous inference path returns. */
@@ -27,25 +26,21 @@ final class Futures {
      *
      * @param about what is waited for, for the message when the failure is not a runtime exception
      */
-    static <T> T await(CompletionStage<T> stage, Object about) {
+    static <T> T await(CompletionStage<T> stage, String about) {
         try {
             return stage.toCompletableFuture().get();
         } catch (ExecutionException e) {
-            throw rethrow(cause(e), about);
+            Throwable c = cause(e);
+            if (c instanceof RuntimeException r) {
+                throw r;
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw new InferenceException(about + " failed: " + c, c);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ModelUnavailableException("interrupted while waiting for " + about);
         }
-    }
-
-    static RuntimeException rethrow(Throwable c, Object about) {
-        if (c instanceof RuntimeException r) {
-            return r;
-        }
-        if (c instanceof Error err) {
-            throw err;
-        }
-        return new InferenceException((about instanceof ModelDescriptor d ? "model '" + d.name() + "'" : String.valueOf(about))
-                + " failed: " + c, c);
     }
 }

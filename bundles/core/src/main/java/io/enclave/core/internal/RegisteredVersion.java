@@ -111,7 +111,7 @@ final class RegisteredVersion implements ModelVersion {
 
     @Override
     public List<NamedTensor> infer(List<NamedTensor> inputs, long arrivedNanos) {
-        return Futures.await(call(inputs, arrivedNanos).result(), descriptor);
+        return Futures.await(call(inputs, arrivedNanos).result(), "model '" + descriptor.name() + "'");
     }
 
     @Override

@@ -240,14 +240,11 @@ public class OpenInferenceServlet extends HttpServlet {
                 decoded.inputs(), decoded.outputs(), routeKey, arrived)).toCompletableFuture();
         if (answer.isDone()) {
             // computed on this thread (the version was idle) or refused at once: answered without going async
-            InferenceResponse done;
             try {
-                done = answer.getNow(null);
+                respond(resp, decoded, answer.getNow(null), null);
             } catch (CompletionException e) {
-                send(resp, Failure.of(cause(e)));
-                return;
+                respond(resp, decoded, null, e);
             }
-            answer(resp, decoded, done);
             return;
         }
         // the request waits for its batch without a thread: a server thread per waiting request would run
@@ -258,11 +255,7 @@ public class OpenInferenceServlet extends HttpServlet {
         // read its answer may block the write, and must not stop the model's worker with it
         answer.whenComplete((r, e) -> async.start(() -> {
             try {
-                if (e == null) {
-                    answer(resp, decoded, r);
-                } else {
-                    send(resp, Failure.of(cause(e)));
-                }
+                respond(resp, decoded, r, e);
             } catch (IOException | RuntimeException gone) {
                 // the caller went away: nothing is left to tell it
                 LOG.debug("could not answer an inference request: {}", gone.toString());
@@ -270,6 +263,16 @@ public class OpenInferenceServlet extends HttpServlet {
                 async.complete();
             }
         }));
+    }
+
+    /** The answer, or the failure (as a stage reports it) as its 4xx or 5xx. */
+    private void respond(HttpServletResponse resp, InferenceCodec.Request decoded, InferenceResponse r, Throwable failed)
+            throws IOException {
+        if (failed == null) {
+            answer(resp, decoded, r);
+        } else {
+            send(resp, Failure.of(cause(failed)));
+        }
     }
 
     /** The exception a stage failed with, without the wrapper chaining adds. */
