@@ -201,6 +201,11 @@ public final class Bench {
                 }
             }
             results.put("http", http);
+            Map<String, Object> ceilings = ceilings(limits, http);
+            if (!ceilings.isEmpty()) {
+                results.put("ceiling", ceilings);
+                print(ceilings);
+            }
             for (Workload w : workloads) {
                 if (w.name().equals("minilm 1.0.0 long")) {
                     // twice what the engine does now, not twice what it did at the start
@@ -382,6 +387,60 @@ public final class Bench {
             }
         }
         return best;
+    }
+
+    /**
+     * The most any HTTP server could reach at {@code c} one-row callers, as a share of the limit: the engine's
+     * best with at most {@code c} rows in flight, with each request also paying the serving cost that the
+     * dense model's points measure (Enclave's CPU per request there, less the little the engine itself
+     * took). It is generous: a text answer costs more to serve than dense's, 384 floats against 16.
+     *
+     * @param limit          the engine's best rows per second in-process
+     * @param withinRows     its best with at most {@code c} rows in flight
+     * @param cores          the cores both the limit and the server use
+     * @param servingSeconds CPU seconds the server spends on a request besides the engine's work
+     */
+    static double ceiling(double limit, double withinRows, int cores, double servingSeconds) {
+        double secondsPerRequest = cores / withinRows + servingSeconds;
+        return cores / secondsPerRequest / limit;
+    }
+
+    /**
+     * {@link #ceiling} for every batched text point at c=32 and c=64, with the serving cost measured on
+     * dense's batched c=32 point; empty when this run measured no such point.
+     */
+    static Map<String, Object> ceilings(Map<String, Map<String, Object>> limits, List<Map<String, Object>> http) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        Map<String, Object> dense = http.stream().filter(r -> "dense 1.0.0".equals(r.get("workload"))
+                && Boolean.TRUE.equals(r.get("batching")) && Integer.valueOf(32).equals(r.get("concurrency"))
+                && r.containsKey("serverCpuMsPerRequest")).findFirst().orElse(null);
+        if (dense == null || !limits.containsKey("dense 1.0.0")) {
+            return out;
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        double denseEngineSeconds = cores / ((Number) limits.get("dense 1.0.0").get("limitPerSecond")).doubleValue();
+        double serving = Math.max(0, ((Number) dense.get("serverCpuMsPerRequest")).doubleValue() / 1000 - denseEngineSeconds);
+        out.put("servingMsPerRequest", round(serving * 1000, 4));
+        out.put("cores", cores);
+        for (Map<String, Object> r : http) {
+            int c = (int) r.get("concurrency");
+            String name = (String) r.get("workload");
+            if ((c != 32 && c != 64) || !Boolean.TRUE.equals(r.get("batching")) || name.startsWith("dense")) {
+                continue;
+            }
+            Map<String, Object> limit = limits.get(name);
+            double best = ((Number) limit.get("limitPerSecond")).doubleValue();
+            double within = bestWithin(limit, c);
+            if (within <= 0) {
+                continue;
+            }
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("engineWithinRowsRatio", round(within / best, 3));
+            one.put("ceilingRatio", round(ceiling(best, within, cores, serving), 3));
+            one.put("measuredRatio", r.getOrDefault("ratioToLimitAround", r.get("ratioToLimit")));
+            out.put(name + " c=" + c, one);
+        }
+        return out;
     }
 
     /**
@@ -587,6 +646,20 @@ public final class Bench {
         limits.forEach((k, v) -> s.append(String.format(Locale.ROOT, "| %s | %s | %s | %s |%n", k, v.get("limitPerSecond"),
                 v.get("limitAt") + (v.containsKey("sameEngineWorkAs") ? " (as " + v.get("sameEngineWorkAs") + ")" : ""),
                 v.get("batch1P50Ms"))));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> ceilings = (Map<String, Object>) results.get("ceiling");
+        if (ceilings != null) {
+            s.append("\nceiling: what any HTTP server could reach on these ").append(ceilings.get("cores"))
+                    .append(" cores, the engine at its best with at most c rows in flight plus ")
+                    .append(ceilings.get("servingMsPerRequest")).append(" ms of serving CPU per request (dense's c=32 point)\n")
+                    .append("\n| point | engine alone, ≤ c rows in flight | ceiling | measured |\n|---|---|---|---|\n");
+            ceilings.forEach((k, v) -> {
+                if (v instanceof Map<?, ?> m) {
+                    s.append(String.format(Locale.ROOT, "| %s | %s | %s | %s |%n", k, m.get("engineWithinRowsRatio"),
+                            m.get("ceilingRatio"), m.get("measuredRatio")));
+                }
+            });
+        }
         s.append("\nidle RSS with both minilm versions and dense loaded: ").append(results.get("idleRssMiB")).append(" MiB\n");
         s.append("warm-up (wrk at c=32 until the JIT is quiet): ").append(results.get("warmUp")).append('\n');
         s.append("2x overload: ").append(results.get("overload")).append('\n');
@@ -758,7 +831,8 @@ public final class Bench {
             long wallBefore = System.nanoTime();
             String out = runWrk(script, url, concurrency, secs);
             double wall = (System.nanoTime() - wallBefore) / 1e9;
-            double serverCores = (cpuTicks(pid()) - serverBefore) / 100.0 / wall;
+            long serverTicks = cpuTicks(pid()) - serverBefore;
+            double serverCores = serverTicks / 100.0 / wall;
             double jitCores = Math.max(0, jitTicks() - jitBefore) / 100.0 / wall;
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("concurrency", concurrency);
@@ -783,6 +857,7 @@ public final class Bench {
             row.put("failed", failed);
             // where the machine's cores went: Enclave's process and the load generator beside it
             row.put("serverCores", round(serverCores, 2));
+            row.put("serverCpuMsPerRequest", requests > failed ? round(serverTicks * 10.0 / (requests - failed), 4) : 0.0);
             row.put("clientCores", round(childCpuSeconds(out) / wall, 2));
             // of Enclave's share, what its JIT compiler took (near 0 once warm)
             row.put("jitCores", round(jitCores, 2));

@@ -3,6 +3,7 @@ package io.enclave.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -23,5 +24,41 @@ class BenchTest {
         // one caller's batch of 32 is 32 rows in flight: too many for 31, and 8 x 2 is the best left
         assertEquals(1155.9, Bench.bestWithin(limit, 31), 1e-9);
         assertEquals(0, Bench.bestWithin(limit, 8), 1e-9, "no configuration fits, nothing to compare with");
+    }
+
+    @Test
+    void theCeilingChargesEachRequestTheServingCostOnTopOfTheEngineWithTheRowsItCanHaveInFlight() {
+        // run Q: the engine's best 1234.3 rows/s (batch 32, 2 callers), 1140.1 with at most 32 rows in flight
+        assertEquals(1234.3 / 1234.3, Bench.ceiling(1234.3, 1234.3, 2, 0), 1e-9, "a server costing nothing reaches the limit");
+        assertEquals(1140.1 / 1234.3, Bench.ceiling(1234.3, 1140.1, 2, 0), 1e-9);
+        // 82 microseconds of serving per request on top of 2 / 1140.1 s of engine CPU per row
+        assertEquals(2 / (2 / 1140.1 + 82e-6) / 1234.3, Bench.ceiling(1234.3, 1140.1, 2, 82e-6), 1e-9);
+        assertEquals(0.882, Bench.ceiling(1234.3, 1140.1, 2, 82e-6), 0.001);
+    }
+
+    @Test
+    void ceilingsComeFromDensesBatchedPointAtThirtyTwoAndCoverTheBatchedTextPoints() {
+        Map<String, Map<String, Object>> limits = new LinkedHashMap<>();
+        Map<String, Object> text = new LinkedHashMap<>();
+        text.put("batch16x2", 1140.1);
+        text.put("batch32x2", 1234.3);
+        text.put("limitPerSecond", 1234.3);
+        limits.put("minilm 1.0.0 short", text);
+        limits.put("dense 1.0.0", Map.of("limitPerSecond", 1e12));
+        Map<String, Object> point = new LinkedHashMap<>(Map.of("workload", "minilm 1.0.0 short", "batching", true,
+                "concurrency", 32, "ratioToLimitAround", 0.803));
+        Map<String, Object> unbatched = new LinkedHashMap<>(Map.of("workload", "minilm 1.0.0 short", "batching", false,
+                "concurrency", 32));
+        Map<String, Object> dense = new LinkedHashMap<>(Map.of("workload", "dense 1.0.0", "batching", true,
+                "concurrency", 32, "serverCpuMsPerRequest", 0.082));
+        assertEquals(Map.of(), Bench.ceilings(limits, List.of(point)), "no dense point, no serving cost to charge");
+        Map<String, Object> out = Bench.ceilings(limits, List.of(point, unbatched, dense));
+        assertEquals(0.082, (double) out.get("servingMsPerRequest"), 1e-6);
+        int cores = Runtime.getRuntime().availableProcessors();
+        Map<?, ?> c32 = (Map<?, ?>) out.get("minilm 1.0.0 short c=32");
+        assertEquals(0.924, (double) c32.get("engineWithinRowsRatio"), 1e-9);
+        assertEquals(Bench.round(Bench.ceiling(1234.3, 1140.1, cores, 82e-6), 3), (double) c32.get("ceilingRatio"), 1e-9);
+        assertEquals(0.803, c32.get("measuredRatio"));
+        assertEquals(3, out.size(), "serving cost, cores and the one batched text point: " + out);
     }
 }
