@@ -7,13 +7,13 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -35,8 +35,6 @@ import io.enclave.api.TensorSpec;
  */
 final class InferenceCodec {
     private static final BigInteger UINT64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
-    private static final Set<String> REQUEST_FIELDS = Set.of("id", "parameters", "inputs", "outputs");
-    private static final Set<String> INPUT_FIELDS = Set.of("name", "shape", "datatype", "parameters", "data");
 
     private final ObjectMapper mapper;
 
@@ -82,6 +80,10 @@ final class InferenceCodec {
     }
 
     /**
+     * Reads the body as it streams: the small parts of the request (names, shapes, parameters) as JSON
+     * trees, each input's {@code data} straight into its typed array, so no value of a tensor becomes an
+     * object of its own.
+     *
      * @param headerLength the {@code Inference-Header-Content-Length}: the JSON is that many bytes and
      *                     the binary tensor data follows; -1 when the whole body is JSON
      */
@@ -90,46 +92,58 @@ final class InferenceCodec {
             throw new InvalidInputException("Inference-Header-Content-Length " + headerLength + " is larger than the body ("
                     + whole.length + " bytes)");
         }
-        byte[] body = headerLength < 0 ? whole : Arrays.copyOf(whole, headerLength);
+        int jsonLength = headerLength < 0 ? whole.length : headerLength;
         java.nio.ByteBuffer binary = headerLength < 0 ? java.nio.ByteBuffer.allocate(0)
                 : java.nio.ByteBuffer.wrap(whole, headerLength, whole.length - headerLength).slice();
-        JsonNode root;
-        try {
-            root = mapper.readTree(body);
+        try (JsonParser p = mapper.createParser(whole, 0, jsonLength)) {
+            return request(p, binary);
         } catch (JsonProcessingException e) {
             throw new InvalidInputException("request body is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
             throw new InvalidInputException("request body cannot be read: " + e.getMessage());
         }
-        if (root == null || !root.isObject()) {
+    }
+
+    private Request request(JsonParser p, java.nio.ByteBuffer binary) throws IOException {
+        if (p.nextToken() != JsonToken.START_OBJECT) {
             throw new InvalidInputException("request body must be a JSON object with an 'inputs' array");
         }
-        unknownFields(root, REQUEST_FIELDS, "request");
         String id = null;
-        JsonNode idNode = root.get("id");
-        if (idNode != null && !idNode.isNull()) {
-            if (!idNode.isTextual()) {
-                throw new InvalidInputException("'id' must be a string");
+        JsonNode parameters = null;
+        JsonNode out = null;
+        List<NamedTensor> tensors = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken value = p.nextToken();
+            switch (field) {
+                case "id" -> {
+                    if (value != JsonToken.VALUE_NULL) {
+                        if (value != JsonToken.VALUE_STRING) {
+                            throw new InvalidInputException("'id' must be a string");
+                        }
+                        id = p.getText();
+                    }
+                }
+                case "parameters" -> parameters = p.readValueAsTree();
+                case "outputs" -> out = p.readValueAsTree();
+                case "inputs" -> tensors = inputs(p, binary);
+                default -> throw new InvalidInputException("request has unknown field '" + field + "'");
             }
-            id = idNode.asText();
         }
-        objectOrAbsent(root.get("parameters"), "parameters");
-        boolean binaryAll = root.path("parameters").path("binary_data_output").asBoolean(false);
-        java.util.Set<String> binaryOutputs = new java.util.HashSet<>();
-        JsonNode inputs = root.get("inputs");
-        if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
+        if (p.nextToken() != null) {
+            throw new InvalidInputException("request body has more after its JSON object");
+        }
+        if (tensors == null) {
             throw new InvalidInputException("'inputs' must be a non-empty array");
         }
-        List<NamedTensor> tensors = new ArrayList<>(inputs.size());
-        for (int i = 0; i < inputs.size(); i++) {
-            tensors.add(input(inputs.get(i), i, binary));
-        }
+        objectOrAbsent(parameters, "parameters");
+        boolean binaryAll = path(parameters, "binary_data_output").asBoolean(false);
+        java.util.Set<String> binaryOutputs = new java.util.HashSet<>();
         if (binary.hasRemaining()) {
             throw new InvalidInputException(binary.remaining() + " bytes of binary data follow the JSON that no input's "
                     + "binary_data_size claims");
         }
         List<String> outputs = null;
-        JsonNode out = root.get("outputs");
         if (out != null && !out.isNull()) {
             if (!out.isArray()) {
                 throw new InvalidInputException("'outputs' must be an array of {\"name\": ...} objects");
@@ -150,31 +164,71 @@ final class InferenceCodec {
         return new Request(id, tensors, outputs, binaryOutputs, binaryAll);
     }
 
-    private static NamedTensor input(JsonNode in, int index, java.nio.ByteBuffer binary) {
-        if (!in.isObject()) {
+    private static JsonNode path(JsonNode node, String field) {
+        return node == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : node.path(field);
+    }
+
+    /** The parser is on the value of {@code inputs}; leaves it on the array's end. */
+    private List<NamedTensor> inputs(JsonParser p, java.nio.ByteBuffer binary) throws IOException {
+        if (p.currentToken() != JsonToken.START_ARRAY) {
+            throw new InvalidInputException("'inputs' must be a non-empty array");
+        }
+        List<NamedTensor> tensors = new ArrayList<>();
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+            tensors.add(input(p, tensors.size(), binary));
+        }
+        if (tensors.isEmpty()) {
+            throw new InvalidInputException("'inputs' must be a non-empty array");
+        }
+        return tensors;
+    }
+
+    /** What an input says about itself, checked: everything but its data. */
+    private record Spec(String name, DataType type, long[] shape) {
+    }
+
+    /**
+     * One input; the parser is on its first token and is left on its last. Its {@code data} streams into
+     * the tensor when its name, datatype and shape came before it (as clients send them); otherwise it is
+     * kept as a tree until they are known.
+     */
+    private NamedTensor input(JsonParser p, int index, java.nio.ByteBuffer binary) throws IOException {
+        if (p.currentToken() != JsonToken.START_OBJECT) {
             throw new InvalidInputException("inputs[" + index + "] must be an object");
         }
-        unknownFields(in, INPUT_FIELDS, "inputs[" + index + "]");
-        JsonNode nameNode = in.get("name");
-        if (nameNode == null || !nameNode.isTextual() || nameNode.asText().isEmpty()) {
-            throw new InvalidInputException("inputs[" + index + "] needs a string 'name'");
+        JsonNode nameNode = null;
+        JsonNode typeNode = null;
+        JsonNode shapeNode = null;
+        JsonNode parameters = null;
+        JsonNode dataNode = null;
+        Filler streamed = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken value = p.nextToken();
+            switch (field) {
+                case "name" -> nameNode = p.readValueAsTree();
+                case "datatype" -> typeNode = p.readValueAsTree();
+                case "shape" -> shapeNode = p.readValueAsTree();
+                case "parameters" -> parameters = p.readValueAsTree();
+                case "data" -> {
+                    if (nameNode != null && typeNode != null && shapeNode != null && value != JsonToken.VALUE_NULL) {
+                        Spec spec = spec(nameNode, typeNode, shapeNode, index);
+                        streamed = new Filler(spec.name(), spec.type(), elements(spec));
+                        streamed.fill(p);
+                    } else {
+                        dataNode = p.readValueAsTree();
+                    }
+                }
+                default -> throw new InvalidInputException("inputs[" + index + "] has unknown field '" + field + "'");
+            }
         }
-        String name = nameNode.asText();
-        JsonNode typeNode = in.get("datatype");
-        if (typeNode == null || !typeNode.isTextual()) {
-            throw new InvalidInputException("input '" + name + "' needs a string 'datatype'");
-        }
-        DataType type;
-        try {
-            type = DataType.parse(typeNode.asText());
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("input '" + name + "': " + e.getMessage());
-        }
-        long[] shape = shape(in.get("shape"), name);
-        objectOrAbsent(in.get("parameters"), "input '" + name + "' parameters");
-        JsonNode binarySize = in.path("parameters").get("binary_data_size");
-        if (binarySize != null) {
-            if (in.has("data")) {
+        Spec spec = spec(nameNode, typeNode, shapeNode, index);
+        String name = spec.name();
+        objectOrAbsent(parameters, "input '" + name + "' parameters");
+        JsonNode binarySize = path(parameters, "binary_data_size");
+        boolean hasData = streamed != null || dataNode != null;
+        if (!binarySize.isMissingNode()) {
+            if (hasData) {
                 throw new InvalidInputException("input '" + name + "' has both 'data' and binary_data_size");
             }
             if (!binarySize.canConvertToInt() || binarySize.asInt() < 0) {
@@ -185,35 +239,49 @@ final class InferenceCodec {
                 throw new InvalidInputException("input '" + name + "': binary_data_size is " + size + " but only "
                         + binary.remaining() + " bytes of binary data are left");
             }
-            long elements;
-            try {
-                elements = NamedTensor.elementCount(shape);
-            } catch (IllegalArgumentException | ArithmeticException e) {
-                throw new InvalidInputException("input '" + name + "' has shape " + Arrays.toString(shape)
-                        + ", which is too large");
-            }
-            return new NamedTensor(name, type, shape, BinaryTensors.read(name, type, binary, size, (int) elements));
+            return new NamedTensor(name, spec.type(), spec.shape(),
+                    BinaryTensors.read(name, spec.type(), binary, size, elements(spec)));
         }
-        JsonNode data = in.get("data");
-        if (data == null || data.isNull()) {
+        if (dataNode != null && !dataNode.isNull()) {
+            streamed = new Filler(name, spec.type(), elements(spec));
+            try (JsonParser tree = dataNode.traverse(p.getCodec())) {
+                tree.nextToken();
+                streamed.fill(tree);
+            }
+        }
+        if (streamed == null) {
             throw new InvalidInputException("input '" + name + "' has no 'data'");
         }
-        long expected;
+        return new NamedTensor(name, spec.type(), spec.shape(), streamed.result(spec.shape()));
+    }
+
+    private static Spec spec(JsonNode nameNode, JsonNode typeNode, JsonNode shapeNode, int index) {
+        if (nameNode == null || !nameNode.isTextual() || nameNode.asText().isEmpty()) {
+            throw new InvalidInputException("inputs[" + index + "] needs a string 'name'");
+        }
+        String name = nameNode.asText();
+        if (typeNode == null || !typeNode.isTextual()) {
+            throw new InvalidInputException("input '" + name + "' needs a string 'datatype'");
+        }
+        DataType type;
         try {
-            expected = NamedTensor.elementCount(shape);
+            type = DataType.parse(typeNode.asText());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("input '" + name + "': " + e.getMessage());
+        }
+        return new Spec(name, type, shape(shapeNode, name));
+    }
+
+    /** How many values the input's shape holds; a shape too large for one array is refused before anything is allocated. */
+    private static int elements(Spec spec) {
+        long n;
+        try {
+            n = NamedTensor.elementCount(spec.shape());
         } catch (IllegalArgumentException | ArithmeticException e) {
-            throw new InvalidInputException("input '" + name + "' has shape " + Arrays.toString(shape)
+            throw new InvalidInputException("input '" + spec.name() + "' has shape " + Arrays.toString(spec.shape())
                     + ", which is too large");
         }
-        // count before allocating, so a huge declared shape costs nothing
-        long actual = count(data);
-        if (actual != expected) {
-            throw new InvalidInputException("input '" + name + "' has " + actual + " values but shape "
-                    + Arrays.toString(shape) + " needs " + expected);
-        }
-        Filler f = new Filler(name, type, (int) expected);
-        f.fill(data);
-        return new NamedTensor(name, type, shape, f.array);
+        return (int) n;
     }
 
     private static long[] shape(JsonNode node, String name) {
@@ -235,43 +303,35 @@ final class InferenceCodec {
         return shape;
     }
 
-    private static long count(JsonNode data) {
-        if (!data.isArray()) {
-            return 1;
-        }
-        long n = 0;
-        for (JsonNode c : data) {
-            n += count(c);
-        }
-        return n;
-    }
-
-    private static void unknownFields(JsonNode node, Set<String> known, String where) {
-        for (Iterator<String> it = node.fieldNames(); it.hasNext();) {
-            String f = it.next();
-            if (!known.contains(f)) {
-                throw new InvalidInputException(where + " has unknown field '" + f + "'");
-            }
-        }
-    }
-
     private static void objectOrAbsent(JsonNode node, String where) {
         if (node != null && !node.isNull() && !node.isObject()) {
             throw new InvalidInputException("'" + where + "' must be an object");
         }
     }
 
-    /** Writes JSON values into the typed array of a tensor, checking type and range of each. */
+    /**
+     * Reads JSON values, flat or nested in row-major order, into the typed array of a tensor, checking the
+     * type and range of each as it comes. The array grows with the values actually sent, up to what the
+     * shape needs, so a shape that claims more than the body holds costs nothing.
+     */
     private static final class Filler {
         private final String name;
         private final DataType type;
-        private final Object array;
-        private int i;
+        private final int expected;
+        private Object array;
+        private int capacity;
+        private long count;
 
-        Filler(String name, DataType type, int n) {
+        Filler(String name, DataType type, int expected) {
             this.name = name;
             this.type = type;
-            this.array = switch (type) {
+            this.expected = expected;
+            this.capacity = Math.min(expected, 1024);
+            this.array = allocate(capacity);
+        }
+
+        private Object allocate(int n) {
+            return switch (type) {
                 case BOOL -> new boolean[n];
                 case INT8, UINT8 -> new byte[n];
                 case INT16, UINT16 -> new short[n];
@@ -283,84 +343,130 @@ final class InferenceCodec {
             };
         }
 
-        void fill(JsonNode node) {
-            if (node.isArray()) {
-                for (JsonNode c : node) {
-                    fill(c);
-                }
-                return;
-            }
-            switch (type) {
-                case BOOL -> {
-                    if (!node.isBoolean()) {
-                        throw wrong(node, "true or false");
-                    }
-                    ((boolean[]) array)[i] = node.booleanValue();
-                }
-                case INT8 -> ((byte[]) array)[i] = (byte) integer(node, -128, 127);
-                case UINT8 -> ((byte[]) array)[i] = (byte) integer(node, 0, 255);
-                case INT16 -> ((short[]) array)[i] = (short) integer(node, Short.MIN_VALUE, Short.MAX_VALUE);
-                case UINT16 -> ((short[]) array)[i] = (short) integer(node, 0, 65535);
-                case INT32 -> ((int[]) array)[i] = (int) integer(node, Integer.MIN_VALUE, Integer.MAX_VALUE);
-                case UINT32 -> ((int[]) array)[i] = (int) integer(node, 0, 0xFFFF_FFFFL);
-                case INT64 -> ((long[]) array)[i] = integer(node, Long.MIN_VALUE, Long.MAX_VALUE);
-                case UINT64 -> ((long[]) array)[i] = unsigned64(node);
-                case FP16 -> ((float[]) array)[i] = fp16(node);
-                case FP32 -> ((float[]) array)[i] = (float) number(node);
-                case FP64 -> ((double[]) array)[i] = number(node);
-                case BYTES -> {
-                    if (!node.isTextual()) {
-                        throw wrong(node, "a string");
-                    }
-                    ((byte[][]) array)[i] = node.textValue().getBytes(StandardCharsets.UTF_8);
-                }
-            }
-            i++;
+        private void grow() {
+            int next = (int) Math.min(expected, Math.max(16L, 2L * capacity));
+            Object bigger = allocate(next);
+            System.arraycopy(array, 0, bigger, 0, capacity);
+            array = bigger;
+            capacity = next;
         }
 
-        private long integer(JsonNode node, long min, long max) {
-            if (!node.isIntegralNumber() || !node.canConvertToLong()) {
-                throw wrong(node, "an integer in [" + min + ", " + max + "]");
+        /** Reads the value the parser is on (an array, or one value) and leaves the parser on its last token. */
+        void fill(JsonParser p) throws IOException {
+            if (p.currentToken() != JsonToken.START_ARRAY) {
+                one(p);
+                return;
             }
-            long v = node.longValue();
+            // the factory bounds the nesting depth
+            for (int depth = 1; depth > 0;) {
+                JsonToken t = p.nextToken();
+                if (t == JsonToken.START_ARRAY) {
+                    depth++;
+                } else if (t == JsonToken.END_ARRAY) {
+                    depth--;
+                } else {
+                    one(p);
+                }
+            }
+        }
+
+        /** The tensor's values, once every one the shape needs, and no more, has come. */
+        Object result(long[] shape) {
+            if (count != expected) {
+                throw new InvalidInputException("input '" + name + "' has " + count + " values but shape "
+                        + Arrays.toString(shape) + " needs " + expected);
+            }
+            return array;
+        }
+
+        private void one(JsonParser p) throws IOException {
+            if (count >= expected) {
+                // too many: only counted, for the message
+                p.skipChildren();
+                count++;
+                return;
+            }
+            if (count == capacity) {
+                grow();
+            }
+            int i = (int) count;
+            JsonToken t = p.currentToken();
+            switch (type) {
+                case BOOL -> {
+                    if (t != JsonToken.VALUE_TRUE && t != JsonToken.VALUE_FALSE) {
+                        throw wrong(p, "true or false");
+                    }
+                    ((boolean[]) array)[i] = t == JsonToken.VALUE_TRUE;
+                }
+                case INT8 -> ((byte[]) array)[i] = (byte) integer(p, -128, 127);
+                case UINT8 -> ((byte[]) array)[i] = (byte) integer(p, 0, 255);
+                case INT16 -> ((short[]) array)[i] = (short) integer(p, Short.MIN_VALUE, Short.MAX_VALUE);
+                case UINT16 -> ((short[]) array)[i] = (short) integer(p, 0, 65535);
+                case INT32 -> ((int[]) array)[i] = (int) integer(p, Integer.MIN_VALUE, Integer.MAX_VALUE);
+                case UINT32 -> ((int[]) array)[i] = (int) integer(p, 0, 0xFFFF_FFFFL);
+                case INT64 -> ((long[]) array)[i] = integer(p, Long.MIN_VALUE, Long.MAX_VALUE);
+                case UINT64 -> ((long[]) array)[i] = unsigned64(p);
+                case FP16 -> ((float[]) array)[i] = fp16(p);
+                case FP32 -> ((float[]) array)[i] = (float) number(p);
+                case FP64 -> ((double[]) array)[i] = number(p);
+                case BYTES -> {
+                    if (t != JsonToken.VALUE_STRING) {
+                        throw wrong(p, "a string");
+                    }
+                    ((byte[][]) array)[i] = p.getText().getBytes(StandardCharsets.UTF_8);
+                }
+            }
+            count++;
+        }
+
+        private long integer(JsonParser p, long min, long max) throws IOException {
+            if (p.currentToken() != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+                throw wrong(p, "an integer in [" + min + ", " + max + "]");
+            }
+            long v = p.getLongValue();
             if (v < min || v > max) {
-                throw wrong(node, "an integer in [" + min + ", " + max + "]");
+                throw wrong(p, "an integer in [" + min + ", " + max + "]");
             }
             return v;
         }
 
-        private long unsigned64(JsonNode node) {
-            if (!node.isIntegralNumber()) {
-                throw wrong(node, "an integer in [0, " + UINT64_MAX + "]");
+        private long unsigned64(JsonParser p) throws IOException {
+            if (p.currentToken() != JsonToken.VALUE_NUMBER_INT) {
+                throw wrong(p, "an integer in [0, " + UINT64_MAX + "]");
             }
-            BigInteger v = node.bigIntegerValue();
+            BigInteger v = p.getBigIntegerValue();
             if (v.signum() < 0 || v.compareTo(UINT64_MAX) > 0) {
-                throw wrong(node, "an integer in [0, " + UINT64_MAX + "]");
+                throw wrong(p, "an integer in [0, " + UINT64_MAX + "]");
             }
             return v.longValue();
         }
 
-        private double number(JsonNode node) {
-            if (!node.isNumber()) {
-                throw wrong(node, "a number");
+        private double number(JsonParser p) throws IOException {
+            JsonToken t = p.currentToken();
+            if (t != JsonToken.VALUE_NUMBER_INT && t != JsonToken.VALUE_NUMBER_FLOAT) {
+                throw wrong(p, "a number");
             }
-            return node.doubleValue();
+            return p.getDoubleValue();
         }
 
-        private float fp16(JsonNode node) {
-            double v = number(node);
+        private float fp16(JsonParser p) throws IOException {
+            double v = number(p);
             if (Math.abs(v) > 65504) {
-                throw wrong(node, "a number within FP16 range [-65504, 65504]");
+                throw wrong(p, "a number within FP16 range [-65504, 65504]");
             }
             return (float) v;
         }
 
-        private InvalidInputException wrong(JsonNode node, String expected) {
-            String shown = node.toString();
+        private InvalidInputException wrong(JsonParser p, String expected) throws IOException {
+            JsonToken t = p.currentToken();
+            String shown = t == JsonToken.START_OBJECT ? p.readValueAsTree().toString()
+                    : t == JsonToken.VALUE_STRING ? "\"" + new String(com.fasterxml.jackson.core.io.JsonStringEncoder
+                            .getInstance().quoteAsString(p.getText())) + "\""
+                    : p.getText();
             if (shown.length() > 40) {
                 shown = shown.substring(0, 40) + "...";
             }
-            return new InvalidInputException("input '" + name + "' element " + i + " is " + shown + " but datatype "
+            return new InvalidInputException("input '" + name + "' element " + count + " is " + shown + " but datatype "
                     + type + " needs " + expected);
         }
     }

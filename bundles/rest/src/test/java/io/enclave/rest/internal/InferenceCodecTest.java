@@ -91,6 +91,42 @@ class InferenceCodecTest {
     }
 
     @Test
+    void dataStreamsIntoItsArrayWhateverItsSizeAndWhereverItComes() {
+        StringBuilder nested = new StringBuilder("[");
+        float[] expected = new float[50 * 100];
+        for (int r = 0; r < 50; r++) {
+            nested.append(r == 0 ? "[" : ",[");
+            for (int c = 0; c < 100; c++) {
+                expected[r * 100 + c] = (r * 100 + c) / 8f - 300;
+                nested.append(c == 0 ? "" : ",").append(expected[r * 100 + c]);
+            }
+            nested.append(']');
+        }
+        nested.append(']');
+        NamedTensor big = decode(input("FP32", "[50, 100]", nested.toString())).inputs().get(0);
+        assertArrayEquals(expected, big.floats(), "values past the first thousand land where the shape puts them");
+        // a client may send data before the fields that say how to read it
+        NamedTensor dataFirst = decode("{\"inputs\": [{\"data\": [[1, 2], [3, 4.5]], \"shape\": [2, 2], \"name\": \"x\", "
+                + "\"datatype\": \"FP32\"}]}").inputs().get(0);
+        assertArrayEquals(new float[] {1, 2, 3, 4.5f}, dataFirst.floats());
+        assertEquals("x", dataFirst.name());
+        assertTrue(error("{\"inputs\": [{\"data\": [1, \"a\"], \"shape\": [2], \"name\": \"x\", \"datatype\": \"INT32\"}]}")
+                .contains("input 'x' element 1 is \"a\" but datatype INT32 needs an integer"));
+        assertArrayEquals(new int[] {5}, (int[]) decode(input("INT32", "[1]", "5")).inputs().get(0).data(),
+                "one value need not be in an array");
+    }
+
+    @Test
+    void theCountIsRightWhetherValuesAreMissingOrOverAndAHugeShapeCostsNothing() {
+        assertEquals("input 'x' has 5 values but shape [4] needs 4", error(input("FP32", "[4]", "[1, 2, 3, 4, 5]")));
+        assertEquals("input 'x' has 5 values but shape [2, 2] needs 4", error(input("FP32", "[2, 2]", "[[1, 2], [3, 4, {\"a\": 1}]]")));
+        // 2 GB of floats claimed, one sent: refused on the count, with nothing near that allocated
+        assertEquals("input 'x' has 1 values but shape [536870911] needs 536870911",
+                error(input("FP32", "[536870911]", "[1]")));
+        assertTrue(error(input("FP32", "[2]", "[1, {\"a\": 1}]")).contains("element 1 is {\"a\":1} but datatype FP32 needs a number"));
+    }
+
+    @Test
     void bodyMistakesAreNamed() {
         assertTrue(error("{").contains("not valid JSON"));
         assertTrue(error("[]").contains("must be a JSON object"));
@@ -101,10 +137,15 @@ class InferenceCodecTest {
         assertTrue(error("{\"id\": 5, \"inputs\": []}").contains("'id' must be a string"));
         assertTrue(error("{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [1], "
                 + "\"parameters\": {\"binary_data_size\": 4}}]}").contains("has both 'data' and binary_data_size"));
-        assertTrue(error("{\"inputs\": [], \"inputs\": []}").contains("Duplicate field"));
+        String one = "[{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [1]}]";
+        assertTrue(error("{\"inputs\": " + one + ", \"inputs\": " + one + "}").contains("Duplicate field"));
+        assertTrue(error("{\"inputs\": [{\"name\": \"x\", \"name\": \"y\", \"datatype\": \"FP32\", \"shape\": [1], "
+                + "\"data\": [1]}]}").contains("Duplicate field"));
         String deep = "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": "
                 + "[".repeat(100) + "1" + "]".repeat(100) + "}]}";
         assertTrue(error(deep).contains("not valid JSON"));
+        assertEquals("request body has more after its JSON object", error(input("FP32", "[1]", "[1]") + " {}"));
+        assertEquals(1, decode(input("FP32", "[1]", "[1]") + "\r\n ").inputs().size(), "white space after it is fine");
     }
 
     @Test
