@@ -46,7 +46,9 @@ import io.enclave.api.SecurityService;
  * Logs callers in through the JAAS realm {@code karaf} (whatever realm holds that name: Enclave's
  * user store by default, LDAP if an admin installs one), throttles repeated failures per user and
  * per address, and remembers a successful login for a short while so a client sending Basic
- * credentials on every request does not pay for an Argon2id hash each time.
+ * credentials on every request does not pay for an Argon2id hash each time. A remembered login still
+ * in use is checked again in the background before it lapses, so its callers never wait for the hash;
+ * each check vouches for the credentials for {@code cacheSeconds} from when it ran, as before.
  */
 @Component(configurationPid = "io.enclave.security")
 @Designate(ocd = JaasSecurityService.Config.class)
@@ -69,7 +71,8 @@ public class JaasSecurityService implements SecurityService {
         @AttributeDefinition(description = "Longest lock-out, in seconds")
         int maxLockSeconds() default 900;
 
-        @AttributeDefinition(description = "How long a successful login is remembered, in seconds; 0 disables")
+        @AttributeDefinition(description = "How long a successful login is remembered, in seconds; 0 disables. "
+                + "One used in its last quarter is checked again in the background, and remembered anew if it holds")
         int cacheSeconds() default 60;
 
         @AttributeDefinition(description = "Role permissions as Shiro wildcards, 'role = perm, perm'; a role listed "
@@ -101,6 +104,45 @@ public class JaasSecurityService implements SecurityService {
 
     void unbindRealm(org.apache.karaf.jaas.config.JaasRealm realm) {
         realms.incrementAndGet();
+    }
+
+    /** Checks credentials against the realm; the JAAS login, or a stand-in in unit tests. */
+    interface LoginCheck {
+        Identity login(String user, char[] password) throws LoginException;
+    }
+
+    private final LoginCheck check;
+    private final java.util.function.LongSupplier clock;
+    /** Runs the checks ahead of expiry, one at a time: each is a deliberately costly hash. */
+    private final java.util.concurrent.ThreadPoolExecutor refresher;
+
+    public JaasSecurityService() {
+        this.check = this::login;
+        this.clock = System::currentTimeMillis;
+        this.refresher = refresher();
+    }
+
+    /** For unit tests: another realm and clock. */
+    JaasSecurityService(LoginCheck check, java.util.function.LongSupplier clock) {
+        this.check = check;
+        this.clock = clock;
+        this.refresher = refresher();
+    }
+
+    private static java.util.concurrent.ThreadPoolExecutor refresher() {
+        java.util.concurrent.ThreadPoolExecutor e = new java.util.concurrent.ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS,
+                new java.util.concurrent.ArrayBlockingQueue<>(64), r -> {
+                    Thread t = new Thread(r, "enclave-login-refresh");
+                    t.setDaemon(true);
+                    return t;
+                });
+        e.allowCoreThreadTimeOut(true);
+        return e;
+    }
+
+    @org.osgi.service.component.annotations.Deactivate
+    void deactivate() {
+        refresher.shutdownNow();
     }
 
     @Override
@@ -190,15 +232,18 @@ public class JaasSecurityService implements SecurityService {
                     Math.max(1, TimeUnit.MILLISECONDS.toSeconds(wait + 999)));
         }
         String key = fingerprint(user, password);
-        long now = System.currentTimeMillis();
-        FileUserDirectory users = directory;
-        long generation = (users == null ? 0 : users.generation()) * 1_000_003L + realms.get();
+        long now = clock.getAsLong();
+        long generation = generation();
+        Cached c;
         synchronized (cache) {
-            Cached c = cache.get(key);
-            // a password or role change invalidates every remembered login at once
-            if (c != null && c.expires() > now && c.generation() == generation) {
-                return c.identity();
+            c = cache.get(key);
+        }
+        // a password or role change invalidates every remembered login at once
+        if (c != null && c.expires() > now && c.generation() == generation) {
+            if (c.expires() - now <= cacheMillis / 4) {
+                checkAhead(key, user, password, remote, generation);
             }
+            return c.identity();
         }
         // the same credentials arriving at once (a client opening many connections) are checked once:
         // a password hash costs tens of milliseconds of CPU on purpose, and 32 at once stall a server
@@ -207,6 +252,9 @@ public class JaasSecurityService implements SecurityService {
         if (running != null) {
             try {
                 return running.join();
+            } catch (java.util.concurrent.CancellationException notRun) {
+                // a check ahead that never ran (its queue was full): gone from inFlight, so check here
+                return authenticate(user, password, remote);
             } catch (java.util.concurrent.CompletionException e) {
                 if (e.getCause() instanceof AuthenticationException refused) {
                     throw new AuthenticationException(refused.getMessage());
@@ -217,7 +265,7 @@ public class JaasSecurityService implements SecurityService {
         try {
             Identity identity;
             try {
-                identity = login(user, password);
+                identity = check.login(user, password);
             } catch (LoginException e) {
                 t.failed(user);
                 a.failed(remote);
@@ -240,6 +288,57 @@ public class JaasSecurityService implements SecurityService {
             throw e;
         } finally {
             inFlight.remove(key, mine);
+        }
+    }
+
+    private long generation() {
+        FileUserDirectory users = directory;
+        return (users == null ? 0 : users.generation()) * 1_000_003L + realms.get();
+    }
+
+    /**
+     * Checks remembered credentials again on the refresher, while their callers go on with the login
+     * remembered: if they still hold they are remembered for {@code cacheSeconds} from this check, if
+     * not they are forgotten and the next request is refused. A caller arriving once they lapsed waits
+     * for this check rather than start another.
+     */
+    private void checkAhead(String key, String user, char[] password, String remote, long generation) {
+        java.util.concurrent.CompletableFuture<Identity> mine = new java.util.concurrent.CompletableFuture<>();
+        if (inFlight.putIfAbsent(key, mine) != null) {
+            return;
+        }
+        // the caller clears its copy as soon as it has its answer
+        char[] copy = password.clone();
+        try {
+            refresher.execute(() -> {
+                try {
+                    Identity identity = check.login(user, copy);
+                    long at = clock.getAsLong();
+                    synchronized (cache) {
+                        if (generation() == generation) {
+                            cache.put(key, new Cached(identity, at + cacheMillis, generation));
+                        }
+                    }
+                    mine.complete(identity);
+                } catch (LoginException e) {
+                    synchronized (cache) {
+                        cache.remove(key);
+                    }
+                    LOG.warn("remembered login for user '{}' no longer holds; forgotten", user);
+                    audit(user, remote, "failure", "remembered login no longer holds");
+                    mine.completeExceptionally(new AuthenticationException("invalid user name or password"));
+                } catch (RuntimeException | Error e) {
+                    mine.completeExceptionally(e);
+                } finally {
+                    Arrays.fill(copy, '\0');
+                    inFlight.remove(key, mine);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException busy) {
+            // a backlog of checks, or shutting down: the login lapses and is checked when next used
+            Arrays.fill(copy, '\0');
+            inFlight.remove(key, mine);
+            mine.cancel(false);
         }
     }
 
