@@ -312,8 +312,9 @@ public class JaasSecurityService implements SecurityService {
         try {
             refresher.execute(() -> {
                 try {
-                    Identity identity = check.login(user, copy);
+                    // vouched for from when the check started, as on the request path
                     long at = clock.getAsLong();
+                    Identity identity = check.login(user, copy);
                     synchronized (cache) {
                         if (generation() == generation) {
                             cache.put(key, new Cached(identity, at + cacheMillis, generation));
