@@ -125,17 +125,23 @@ final class RawLoad {
         return new Result(ok, rej, failed, notSent, seconds);
     }
 
-    /** An idle connection, a new one while under the limit, or null. */
+    /**
+     * An idle connection, a new one while under the limit, or null. A new one connects without
+     * blocking: when the server's accept queue is full the kernel drops the connection's SYN and
+     * retries it a second later, and that must delay only this caller, as it would one client among
+     * many, not every caller this one thread drives.
+     */
     private Conn connection() throws IOException {
         Conn c = idle.poll();
         if (c != null || open >= maxConnections) {
             return c;
         }
-        SocketChannel ch = SocketChannel.open(address);
+        SocketChannel ch = SocketChannel.open();
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
         ch.configureBlocking(false);
         open++;
         c = new Conn(ch);
+        c.connected = ch.connect(address);
         c.key = ch.register(selector, 0, c);
         return c;
     }
@@ -154,6 +160,10 @@ final class RawLoad {
         for (SelectionKey k : selector.selectedKeys()) {
             Conn c = (Conn) k.attachment();
             if (!k.isValid()) {
+                continue;
+            }
+            if (k.isConnectable()) {
+                c.connect();
                 continue;
             }
             if (k.isWritable()) {
@@ -221,6 +231,7 @@ final class RawLoad {
         private long due;
         private int status;
         private boolean closeAfter;
+        private boolean connected;
 
         Conn(SocketChannel channel) {
             this.channel = channel;
@@ -231,6 +242,24 @@ final class RawLoad {
             inFlight++;
             out.clear();
             in.clear();
+            if (connected) {
+                write();
+            } else {
+                key.interestOps(SelectionKey.OP_CONNECT);
+            }
+        }
+
+        /** The connection is made (or failed): its request goes out. */
+        void connect() throws IOException {
+            try {
+                if (!channel.finishConnect()) {
+                    return;
+                }
+            } catch (IOException e) {
+                fail();
+                return;
+            }
+            connected = true;
             write();
         }
 
