@@ -417,7 +417,7 @@ public final class Bench {
         if (dense == null || !limits.containsKey("dense 1.0.0")) {
             return out;
         }
-        int cores = Runtime.getRuntime().availableProcessors();
+        int cores = CORES;
         double denseEngineSeconds = cores / ((Number) limits.get("dense 1.0.0").get("limitPerSecond")).doubleValue();
         double serving = Math.max(0, ((Number) dense.get("serverCpuMsPerRequest")).doubleValue() / 1000 - denseEngineSeconds);
         out.put("servingMsPerRequest", round(serving * 1000, 4));

@@ -202,6 +202,8 @@ final class InferenceCodec {
         JsonNode parameters = null;
         JsonNode dataNode = null;
         Filler streamed = null;
+        // checked when the data streams; its fields cannot come again (duplicates are refused)
+        Spec spec = null;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String field = p.currentName();
             JsonToken value = p.nextToken();
@@ -212,7 +214,7 @@ final class InferenceCodec {
                 case "parameters" -> parameters = p.readValueAsTree();
                 case "data" -> {
                     if (nameNode != null && typeNode != null && shapeNode != null && value != JsonToken.VALUE_NULL) {
-                        Spec spec = spec(nameNode, typeNode, shapeNode, index);
+                        spec = spec(nameNode, typeNode, shapeNode, index);
                         streamed = new Filler(spec.name(), spec.type(), elements(spec));
                         streamed.fill(p);
                     } else {
@@ -222,7 +224,9 @@ final class InferenceCodec {
                 default -> throw new InvalidInputException("inputs[" + index + "] has unknown field '" + field + "'");
             }
         }
-        Spec spec = spec(nameNode, typeNode, shapeNode, index);
+        if (spec == null) {
+            spec = spec(nameNode, typeNode, shapeNode, index);
+        }
         String name = spec.name();
         objectOrAbsent(parameters, "input '" + name + "' parameters");
         JsonNode binarySize = path(parameters, "binary_data_size");
