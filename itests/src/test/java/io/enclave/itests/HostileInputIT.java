@@ -109,4 +109,70 @@ public class HostileInputIT extends EnclaveTestSupport {
         assertEquals(404, get("/v2/models/slip").status());
         assertEquals(200, get("/v2/health/ready", ANONYMOUS).status());
     }
+
+    @Test
+    public void aBurstOfNewConnectionsIsQueuedNotDropped() throws Exception {
+        // Java's default accept queue of 50 drops the SYNs of a burst while the server is busy, and
+        // those clients wait 1 s or more to connect; Enclave asks for 1024, which the kernel may cap
+        int port = Integer.parseInt(System.getProperty(HTTPS_PORT_PROPERTY));
+        int cap;
+        try (var somaxconn = java.nio.file.Files.newBufferedReader(java.nio.file.Path.of("/proc/sys/net/core/somaxconn"))) {
+            cap = Integer.parseInt(somaxconn.readLine().trim());
+        }
+        assertEquals(Math.min(1024, cap), acceptQueue(port));
+
+        // 300 connections opened at once and left silent: requests are still answered
+        List<java.nio.channels.SocketChannel> held = new java.util.ArrayList<>();
+        try {
+            java.net.InetSocketAddress address = new java.net.InetSocketAddress("127.0.0.1", port);
+            for (int i = 0; i < 300; i++) {
+                java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open();
+                held.add(c);
+                c.socket().connect(address, 10_000);
+            }
+            assertEquals(200, get("/v2/health/ready", ANONYMOUS).status());
+            assertEquals(200, post("/v2/models/minilm/versions/1.0.0/infer",
+                    "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", \"shape\": [1], \"data\": [\"hello\"]}]}").status());
+        } finally {
+            for (java.nio.channels.SocketChannel c : held) {
+                c.close();
+            }
+        }
+
+        // the operator's setting applies live, and removing it restores the default
+        org.osgi.service.cm.Configuration http = getOsgiService(org.osgi.service.cm.ConfigurationAdmin.class)
+                .getConfiguration("io.enclave.http", null);
+        http.update(new java.util.Hashtable<>(java.util.Map.of("acceptQueueSize", 300)));
+        awaitAcceptQueue(port, Math.min(300, cap));
+        http.delete();
+        awaitAcceptQueue(port, Math.min(1024, cap));
+        await("/v2/health/ready", Duration.ofSeconds(60), this::ready);
+    }
+
+    private void awaitAcceptQueue(int port, int expected) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        int seen = -1;
+        while (System.nanoTime() < deadline) {
+            try {
+                seen = acceptQueue(port);
+            } catch (AssertionError notListening) {
+                seen = -1; // between the HTTP server's stop and start
+            }
+            if (seen == expected) {
+                return;
+            }
+            Thread.sleep(250);
+        }
+        assertEquals("accept queue of port " + port + " after the configuration change", expected, seen);
+    }
+
+    /** The accept queue the kernel keeps for the listener on {@code port}: Send-Q in {@code ss -lnt}. */
+    private static int acceptQueue(int port) throws Exception {
+        Process ss = new ProcessBuilder("ss", "-Hltn", "sport = :" + port).redirectErrorStream(true).start();
+        String listening = new String(ss.getInputStream().readAllBytes()).trim();
+        assertEquals("ss: " + listening, 0, ss.waitFor());
+        String[] columns = listening.split("\\s+");
+        assertEquals("one listener on " + port + ": " + listening, 5, columns.length);
+        return Integer.parseInt(columns[2]);
+    }
 }
