@@ -139,12 +139,20 @@ public class HostileInputIT extends EnclaveTestSupport {
             }
         }
 
-        // the operator's setting applies live, and removing it restores the default
-        org.osgi.service.cm.Configuration http = getOsgiService(org.osgi.service.cm.ConfigurationAdmin.class)
-                .getConfiguration("io.enclave.http", null);
-        http.update(new java.util.Hashtable<>(java.util.Map.of("acceptQueueSize", 300)));
+        // the operator's setting applies live (Pax Web rebuilds the server with it), and back
+        org.osgi.service.cm.Configuration web = getOsgiService(org.osgi.service.cm.ConfigurationAdmin.class)
+                .getConfiguration("org.ops4j.pax.web", null);
+        java.util.Dictionary<String, Object> shipped = web.getProperties();
+        assertEquals("the shipped setting", "1024", String.valueOf(shipped.get("enclave.http.acceptQueueSize")));
+        java.util.Hashtable<String, Object> changed = new java.util.Hashtable<>();
+        for (var keys = shipped.keys(); keys.hasMoreElements();) {
+            String k = keys.nextElement();
+            changed.put(k, shipped.get(k));
+        }
+        changed.put("enclave.http.acceptQueueSize", "300");
+        web.update(changed);
         awaitAcceptQueue(port, Math.min(300, cap));
-        http.delete();
+        web.update(shipped);
         awaitAcceptQueue(port, Math.min(1024, cap));
         await("/v2/health/ready", Duration.ofSeconds(60), this::ready);
     }
