@@ -2,7 +2,10 @@ package io.enclave.monitor.internal;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 import org.osgi.framework.Version;
 import org.osgi.service.component.annotations.Activate;
@@ -18,6 +21,8 @@ import io.enclave.api.ModelVersion;
 import io.enclave.api.Router;
 import io.enclave.api.VersionStats;
 import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -48,6 +53,59 @@ public class PrometheusMetrics implements InferenceObserver {
     private final Counter decisions;
     private final Gauge loadSeconds;
     private final GpuTelemetry gpus;
+    /**
+     * Each version's data points, found once: a label lookup hashes and allocates, and a request makes
+     * six. Holds what the registry holds (a model and version's series live as long as the process).
+     */
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, Series>> series = new ConcurrentHashMap<>();
+
+    /**
+     * One model version's data points, each looked up the first time it is needed, so a series appears
+     * when it first counts something, as it would without this cache. Two threads may look one up at
+     * once: both get the same data point from the registry.
+     */
+    private final class Series {
+        private final String model;
+        private final String version;
+        private final AtomicReferenceArray<CounterDataPoint> requests = new AtomicReferenceArray<>(
+                Outcome.values().length);
+        private volatile DistributionDataPoint[] latencies;
+        private volatile CounterDataPoint fallbacks;
+
+        Series(String model, String version) {
+            this.model = model;
+            this.version = version;
+        }
+
+        CounterDataPoint requests(Outcome o) {
+            CounterDataPoint c = requests.get(o.ordinal());
+            if (c == null) {
+                c = PrometheusMetrics.this.requests.labelValues(model, version, o.name().toLowerCase(Locale.ROOT));
+                requests.set(o.ordinal(), c);
+            }
+            return c;
+        }
+
+        /** duration, queue, compute and batch size, in that order. */
+        DistributionDataPoint[] latencies() {
+            DistributionDataPoint[] l = latencies;
+            if (l == null) {
+                l = new DistributionDataPoint[] {duration.labelValues(model, version), queue.labelValues(model, version),
+                    compute.labelValues(model, version), batch.labelValues(model, version)};
+                latencies = l;
+            }
+            return l;
+        }
+
+        CounterDataPoint fallbacks() {
+            CounterDataPoint f = fallbacks;
+            if (f == null) {
+                f = PrometheusMetrics.this.fallbacks.labelValues(model, version);
+                fallbacks = f;
+            }
+            return f;
+        }
+    }
 
     @Activate
     public PrometheusMetrics(@Reference(name = "registry") ModelRegistry models, @Reference(name = "router") Router router,
@@ -145,17 +203,29 @@ public class PrometheusMetrics implements InferenceObserver {
     @Override
     public void completed(String model, String version, Outcome outcome, long totalNanos, long queueNanos,
             long computeNanos, int batchSize) {
-        requests.labelValues(model, version, outcome.name().toLowerCase(java.util.Locale.ROOT)).inc();
+        Series s = series(model, version);
+        s.requests(outcome).inc();
         if (outcome == Outcome.CLIENT_ERROR || outcome == Outcome.REJECTED) {
             return;
         }
-        duration.labelValues(model, version).observe(totalNanos / 1e9);
-        queue.labelValues(model, version).observe(queueNanos / 1e9);
-        compute.labelValues(model, version).observe(computeNanos / 1e9);
-        batch.labelValues(model, version).observe(batchSize);
+        DistributionDataPoint[] l = s.latencies();
+        l[0].observe(totalNanos / 1e9);
+        l[1].observe(queueNanos / 1e9);
+        l[2].observe(computeNanos / 1e9);
+        l[3].observe(batchSize);
         if (outcome == Outcome.FALLBACK) {
-            fallbacks.labelValues(model, version).inc();
+            s.fallbacks().inc();
         }
+    }
+
+    private Series series(String model, String version) {
+        ConcurrentHashMap<String, Series> ofModel = series.get(model);
+        Series s = ofModel == null ? null : ofModel.get(version);
+        if (s != null) {
+            return s;
+        }
+        return series.computeIfAbsent(model, m -> new ConcurrentHashMap<>()).computeIfAbsent(version,
+                v -> new Series(model, v));
     }
 
     @Override

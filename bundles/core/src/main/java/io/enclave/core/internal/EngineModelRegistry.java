@@ -2,6 +2,7 @@ package io.enclave.core.internal;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -56,6 +57,11 @@ public class EngineModelRegistry implements ModelRegistry {
     private volatile AuditLog audit;
 
     private final Map<String, RegisteredVersion> versions = new ConcurrentHashMap<>();
+    /**
+     * Each model's versions, oldest first, rebuilt whenever a version comes or goes. Every request reads
+     * it (to route, and to count under the right model), so it is read as it is: no scan, copy or sort.
+     */
+    private volatile Map<String, List<ModelVersion>> byModel = Map.of();
     private final List<InferenceEngine> engines = new CopyOnWriteArrayList<>();
     private final ExecutorService loader = Executors.newFixedThreadPool(2, new ThreadFactory() {
         private final AtomicInteger n = new AtomicInteger();
@@ -117,6 +123,7 @@ public class EngineModelRegistry implements ModelRegistry {
                     descriptor.artifacts().describe(), previous.descriptor().artifacts().describe());
             return;
         }
+        reindex();
         audit("model.install", descriptor, "success", "from " + descriptor.artifacts().describe());
         scheduleLoad(v);
     }
@@ -138,6 +145,7 @@ public class EngineModelRegistry implements ModelRegistry {
             return;
         }
         versions.remove(descriptor.id(), v);
+        reindex();
         v.unload(null, null);
         audit("model.remove", descriptor, "success", null);
         LOG.info("{} removed", descriptor);
@@ -248,6 +256,20 @@ public class EngineModelRegistry implements ModelRegistry {
             v.unload(null, null);
         }
         versions.clear();
+        reindex();
+    }
+
+    /** Rebuilds {@link #byModel} from {@link #versions}; serialized, so the last rebuild sees every change. */
+    private synchronized void reindex() {
+        Map<String, List<ModelVersion>> m = new HashMap<>();
+        for (RegisteredVersion v : versions.values()) {
+            m.computeIfAbsent(v.descriptor().name(), k -> new ArrayList<>()).add(v);
+        }
+        m.replaceAll((model, list) -> {
+            list.sort(ORDER);
+            return List.copyOf(list);
+        });
+        byModel = Map.copyOf(m);
     }
 
     private volatile java.util.function.Function<String, BatchingSettings> overrides = model -> null;
@@ -271,19 +293,17 @@ public class EngineModelRegistry implements ModelRegistry {
 
     @Override
     public List<ModelVersion> versions(String model) {
-        List<ModelVersion> some = new ArrayList<>();
-        for (RegisteredVersion v : versions.values()) {
-            if (v.descriptor().name().equals(model)) {
-                some.add(v);
-            }
-        }
-        some.sort(ORDER);
-        return some;
+        return model == null ? List.of() : byModel.getOrDefault(model, List.of());
     }
 
     @Override
     public Optional<ModelVersion> find(String model, Version version) {
-        return Optional.ofNullable(versions.get(model + ":" + version));
+        for (ModelVersion v : versions(model)) {
+            if (v.descriptor().version().equals(version)) {
+                return Optional.of(v);
+            }
+        }
+        return Optional.empty();
     }
 
     @Override

@@ -343,9 +343,12 @@ public class VersionRouter implements Router, InferenceStats {
         }
         ModelDescriptor d = choice.version.descriptor();
         t.version = d.version().toString();
+        // written only when it changes: every request passes here, and a write on a shared map is not free
         if (d.fallback() != null) {
-            fallbackOf.put(d.name(), d.fallback());
-        } else {
+            if (!d.fallback().equals(fallbackOf.get(d.name()))) {
+                fallbackOf.put(d.name(), d.fallback());
+            }
+        } else if (fallbackOf.containsKey(d.name())) {
             fallbackOf.remove(d.name());
         }
         check(d, request);

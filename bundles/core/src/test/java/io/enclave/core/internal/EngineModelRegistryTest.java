@@ -41,6 +41,10 @@ class EngineModelRegistryTest {
         }
     }
 
+    private List<String> versionsOf(String model) {
+        return registry.versions(model).stream().map(v -> v.descriptor().version().toString()).toList();
+    }
+
     private ModelState state(String name, String version) {
         return registry.find(name, Version.parseVersion(version)).map(ModelVersion::state).orElse(null);
     }
@@ -91,16 +95,21 @@ class EngineModelRegistryTest {
     void removingAVersionUnloadsItAndLeavesTheOthers() throws Exception {
         registry.bindEngine(engine);
         ModelDescriptor one = Fakes.model("m", "1.0.0");
+        registry.bindDescriptor(Fakes.model("m", "1.10.0"));
         registry.bindDescriptor(one);
-        registry.bindDescriptor(Fakes.model("m", "1.1.0"));
+        registry.bindDescriptor(Fakes.model("m", "1.9.0"));
+        registry.bindDescriptor(Fakes.model("n", "1.0.0"));
         await(registry::allReady);
-        assertEquals(List.of("1.0.0", "1.1.0"),
-                registry.versions("m").stream().map(v -> v.descriptor().version().toString()).toList());
+        assertEquals(List.of("1.0.0", "1.9.0", "1.10.0"), versionsOf("m"), "oldest first, by version, not by text");
 
         registry.unbindDescriptor(one);
         assertEquals(1, engine.closed.get());
         assertTrue(registry.find("m", Version.parseVersion("1.0.0")).isEmpty());
-        assertEquals(ModelState.READY, state("m", "1.1.0"));
+        assertEquals(List.of("1.9.0", "1.10.0"), versionsOf("m"));
+        assertEquals(List.of("1.0.0"), versionsOf("n"));
+        assertEquals(ModelState.READY, state("m", "1.9.0"));
+        assertTrue(registry.versions("nothing").isEmpty());
+        assertTrue(registry.versions(null).isEmpty());
     }
 
     @Test
