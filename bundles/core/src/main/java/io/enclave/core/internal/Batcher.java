@@ -18,8 +18,9 @@ import io.enclave.api.OverloadedException;
 
 /**
  * One model version's queue and workers. A worker takes the oldest request, adds every compatible
- * request already queued (up to the batch size), and waits for more only while callers are between
- * arriving and queueing or while another batch computes, at most the configured delay. A request that
+ * request already queued (up to the batch size), and waits for more, at most the configured delay, only
+ * while callers are between arriving and queueing, or while another batch computes and this one holds
+ * fewer rows than half the recent average batch (that batch's callers come back soon). A request that
  * finds the version idle runs on its caller's thread at once (unless that thread is a worker: see
  * {@link #submit(List, long)}). A queued request holds no thread of its caller's: its {@link Job#result}
  * completes on the worker that ran its batch, so what callers chain to it must not block.
@@ -69,6 +70,8 @@ final class Batcher {
     private volatile long nanosPerRow;
     /** How far the per-row time strays from that average, a moving average of the absolute difference. */
     private volatile long nanosPerRowDeviation;
+    /** Rows per batch, a moving average over batches, times 16 (so small averages keep their fraction). */
+    private volatile int rowsPerBatch16;
     private volatile BatchingSettings settings;
     private volatile boolean closed;
 
@@ -111,6 +114,11 @@ final class Batcher {
     /** @return the recent compute time per row in nanoseconds, 0 before the first batch */
     long nanosPerRow() {
         return nanosPerRow;
+    }
+
+    /** @return how many rows a batch waits for while another batch computes: half the recent average */
+    int floor() {
+        return rowsPerBatch16 / 32;
     }
 
     /** Queues a request that arrives now. */
@@ -271,14 +279,19 @@ final class Batcher {
         long perRow = nanosPerRow == 0 ? 0 : nanosPerRow + 4 * nanosPerRowDeviation;
         long due = first.deadline;
         long waitUntil = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(s.maxQueueDelayMicros());
+        // while another batch computes, its callers come back soon after it ends, so a batch this small
+        // waits (at most the delay) for more: half the recent average. A batch that starts smaller
+        // leaves the rows that arrive just after it to a batch of their own, and on a busy server
+        // every batch then runs small (the engine does fewer rows per second in small batches)
+        int floor = floor();
         while (rows < s.maxBatchSize()) {
             Job next = queue.peek();
             if (next == null) {
                 // wait (at most the delay) only while more is on its way: callers between arriving and
-                // queueing, or another batch computing, whose callers come back soon. A version with
-                // nothing else going on never holds a request.
+                // queueing, or, while this batch is below that floor, another batch's callers. A
+                // version with nothing else going on never holds a request.
                 boolean comingNow = arriving.get() > 0;
-                if ((!comingNow && busy.get() <= 1) || System.nanoTime() >= waitUntil) {
+                if ((!comingNow && (busy.get() <= 1 || rows >= floor)) || System.nanoTime() >= waitUntil) {
                     break;
                 }
                 if (comingNow) {
@@ -363,6 +376,8 @@ final class Batcher {
         if (rows <= 0) {
             return;
         }
+        int r16 = rowsPerBatch16;
+        rowsPerBatch16 = r16 == 0 ? rows * 16 : r16 + (rows * 16 - r16) / 8;
         long sample = (System.nanoTime() - started) / rows;
         long prev = nanosPerRow;
         // a lost update between two workers only drops one sample

@@ -183,6 +183,93 @@ class BatcherTest {
         }
     }
 
+    /** Per first value of a batch, a latch the engine waits on; each batch's start time and rows. */
+    private final java.util.Map<Float, CountDownLatch> holds = new java.util.concurrent.ConcurrentHashMap<>();
+    private final List<long[]> starts = new CopyOnWriteArrayList<>();
+
+    private List<NamedTensor> heldEngine(List<NamedTensor> in) {
+        starts.add(new long[] {System.nanoTime(), in.get(0).shape()[0]});
+        CountDownLatch hold = holds.get(in.get(0).floats()[0]);
+        if (hold != null) {
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return List.of(new NamedTensor("y", DataType.FP32, in.get(0).shape(), in.get(0).floats()));
+    }
+
+    /** Both places busy: a lone caller held at -1 and a worker's batch held at -2; returns their latches. */
+    private CountDownLatch[] occupyBothPlaces(Batcher b) throws Exception {
+        CountDownLatch lone = new CountDownLatch(1), batch = new CountDownLatch(1);
+        holds.put(-1f, lone);
+        holds.put(-2f, batch);
+        int before = starts.size();
+        java.util.concurrent.CompletableFuture.runAsync(() -> b.submit(row(-1, 0)).result.join());
+        await(() -> starts.size() == before + 1);
+        b.submit(row(-2, 0));
+        await(() -> starts.size() == before + 2);
+        return new CountDownLatch[] {lone, batch};
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < end, "condition not met in 5 s");
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
+    void whileAnotherBatchComputesABatchWaitsForHalfTheAverageBatchAndNoLonger() throws Exception {
+        // a one-second delay: long enough that waiting it out would show
+        Batcher b = new Batcher("t", new BatchingSettings(32, 1_000_000, 100, 1, 2, 30_000), this::heldEngine);
+        try {
+            // batches of 1, 1 and 30, three times: the average grows to several rows
+            for (int round = 0; round < 3; round++) {
+                CountDownLatch[] held = occupyBothPlaces(b);
+                List<Batcher.Job> jobs = new ArrayList<>();
+                for (int i = 1; i <= 30; i++) {
+                    jobs.add(b.submit(row(i, 0)));
+                }
+                held[0].countDown();
+                held[1].countDown();
+                for (Batcher.Job j : jobs) {
+                    j.result.get(5, TimeUnit.SECONDS);
+                }
+            }
+            int floor = b.floor();
+            assertTrue(floor >= 2, "half the average batch of 1, 1 and 30 rows: " + floor);
+
+            // one batch computes (the lone caller is let go); a request that arrives waits for company
+            CountDownLatch[] held = occupyBothPlaces(b);
+            held[0].countDown();
+            int before = starts.size();
+            long t0 = System.nanoTime();
+            List<Batcher.Job> jobs = new ArrayList<>();
+            jobs.add(b.submit(row(100, 0)));
+            Thread.sleep(150);
+            assertEquals(before, starts.size(), "a batch below the floor waits while another computes");
+            for (int i = 1; i < floor; i++) {
+                jobs.add(b.submit(row(100 + i, 0)));
+            }
+            await(() -> starts.size() > before);
+            long[] batch = starts.get(before);
+            assertEquals(floor, batch[1], "the request and those that came while it waited ran together");
+            long waited = TimeUnit.NANOSECONDS.toMillis(batch[0] - t0);
+            assertTrue(waited >= 140 && waited < 700, "started once it reached the floor, not after the 1 s delay: "
+                    + waited + " ms");
+            for (Batcher.Job j : jobs) {
+                j.result.get(5, TimeUnit.SECONDS);
+            }
+            held[1].countDown();
+        } finally {
+            holds.values().forEach(CountDownLatch::countDown);
+            b.close();
+        }
+    }
+
     @Test
     void tensorsJoinAndSplitAlongTheBatchDimension() {
         List<NamedTensor> a = List.of(NamedTensor.ofStrings("text", "one", "two"));
