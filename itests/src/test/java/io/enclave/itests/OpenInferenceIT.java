@@ -103,10 +103,10 @@ public class OpenInferenceIT extends EnclaveTestSupport {
                 if (b.getHeaders().get(org.osgi.framework.Constants.FRAGMENT_HOST) != null) {
                     // a fragment never starts: it is attached to its host, which is
                     org.osgi.framework.wiring.BundleWiring wiring = b.adapt(org.osgi.framework.wiring.BundleWiring.class);
-                    assertTrue(name + " is attached", wiring != null && !wiring.getRequiredWires(
-                            org.osgi.framework.namespace.HostNamespace.HOST_NAMESPACE).isEmpty());
-                    Bundle host = wiring.getRequiredWires(org.osgi.framework.namespace.HostNamespace.HOST_NAMESPACE).get(0)
-                            .getProvider().getBundle();
+                    var hosts = wiring == null ? List.<org.osgi.framework.wiring.BundleWire>of()
+                            : wiring.getRequiredWires(org.osgi.framework.namespace.HostNamespace.HOST_NAMESPACE);
+                    assertTrue(name + " is attached", !hosts.isEmpty());
+                    Bundle host = hosts.get(0).getProvider().getBundle();
                     assertEquals(name + "'s host " + host.getSymbolicName(), Bundle.ACTIVE, host.getState());
                     continue;
                 }

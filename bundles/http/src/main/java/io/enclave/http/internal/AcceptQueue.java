@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
  * {@code enclave.http.acceptQueueSize} in {@code etc/org.ops4j.pax.web.cfg}. A server starts its beans
  * before it opens its connectors, so {@link #doStart()} finds them closed. Connectors defined in that
  * file instead would not do: Pax Web removes every connector that speaks HTTP/1.1 when plain HTTP is
- * off, the secure one included. A Jetty handler service would: Pax Web rebuilds its server when one
- * arrives, and a connection accepted just as the old server stops can hang.
+ * off, the secure one included. Nor would a Jetty handler service: Pax Web rebuilds its server when
+ * one arrives, and a connection accepted just as the old server stops can hang.
  */
 public class AcceptQueue extends AbstractLifeCycle {
     private static final Logger LOG = LoggerFactory.getLogger(AcceptQueue.class);
