@@ -206,6 +206,11 @@ public final class Bench {
                 results.put("ceiling", ceilings);
                 print(ceilings);
             }
+            Map<String, Object> cpu = cpuPerRequest(limits, http);
+            if (!cpu.isEmpty()) {
+                results.put("cpuPerRequest", cpu);
+                print(cpu);
+            }
             for (Workload w : workloads) {
                 if (w.name().equals("minilm 1.0.0 long")) {
                     // twice what the engine does now, not twice what it did at the start
@@ -344,6 +349,8 @@ public final class Bench {
     private Map<String, Object> limit(InferenceEngine engine, Workload w, Path dir) throws Exception {
         LoadedModel model = engine.load(descriptor(w, dir), descriptor(w, dir).artifacts());
         Map<String, Object> out = new LinkedHashMap<>();
+        // the callers' own CPU time per row: what the engine costs, to set beside what the server's workers spend
+        Map<String, Object> cpu = new LinkedHashMap<>();
         try {
             double best = 0;
             String bestAt = "";
@@ -351,8 +358,10 @@ public final class Bench {
                 List<NamedTensor> inputs = repeat(w.inputs(), batch);
                 // batch 16 is there for two callers' 32 rows in flight (see bestWithin); alone it adds nothing
                 for (int callers : batch == 16 ? new int[] {2} : new int[] {1, 2}) {
-                    double perSecond = rowsPerSecond(model, inputs, batch, callers, limitSeconds());
+                    Rate rate = rowsPerSecond(model, inputs, batch, callers, limitSeconds());
+                    double perSecond = rate.rowsPerSecond();
                     out.put("batch" + batch + "x" + callers, round(perSecond, 1));
+                    cpu.put("batch" + batch + "x" + callers, round(rate.cpuMsPerRow(), 4));
                     if (perSecond > best) {
                         best = perSecond;
                         bestAt = "batch " + batch + ", " + callers + " caller" + (callers > 1 ? "s" : "");
@@ -361,6 +370,7 @@ public final class Bench {
                     }
                 }
             }
+            out.put("cpuMsPerRow", cpu);
             double p50 = p50Millis(model, w.inputs(), 400);
             out.put("batch1P50Ms", round(p50, 3));
             out.put("limitPerSecond", round(best, 1));
@@ -379,14 +389,54 @@ public final class Bench {
      * point's callers can keep there: 32 callers, one row each, fill two batches of 16 at most, never two of 32.
      */
     static double bestWithin(Map<String, Object> limit, int rows) {
+        String key = bestWithinKey(limit, rows);
+        return key == null ? 0 : ((Number) limit.get(key)).doubleValue();
+    }
+
+    /** The grid key ({@code batch16x2}) of {@link #bestWithin}, or null when no measurement fits. */
+    static String bestWithinKey(Map<String, Object> limit, int rows) {
         double best = 0;
+        String bestKey = null;
         for (Map.Entry<String, Object> e : limit.entrySet()) {
             java.util.regex.Matcher m = GRID_KEY.matcher(e.getKey());
-            if (m.matches() && Integer.parseInt(m.group(1)) * Integer.parseInt(m.group(2)) <= rows) {
-                best = Math.max(best, ((Number) e.getValue()).doubleValue());
+            if (m.matches() && Integer.parseInt(m.group(1)) * Integer.parseInt(m.group(2)) <= rows
+                    && ((Number) e.getValue()).doubleValue() > best) {
+                best = ((Number) e.getValue()).doubleValue();
+                bestKey = e.getKey();
             }
         }
-        return best;
+        return bestKey;
+    }
+
+    /**
+     * Where Enclave's CPU went at every batched text point at c=32 and c=64, per answered request (one row
+     * each): all of it, the batch workers' (the engine's calls) beside what the engine's callers took per row
+     * in-process at the limit and with at most c rows in flight, and Jetty's threads (HTTP, JSON, routing).
+     */
+    static Map<String, Object> cpuPerRequest(Map<String, Map<String, Object>> limits, List<Map<String, Object>> http) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map<String, Object> r : http) {
+            int c = (int) r.get("concurrency");
+            String name = (String) r.get("workload");
+            if ((c != 32 && c != 64) || !Boolean.TRUE.equals(r.get("batching")) || name.startsWith("dense")
+                    || !r.containsKey("engineThreadsCpuMsPerRequest")) {
+                continue;
+            }
+            Map<String, Object> limit = limits.get(name);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> cpu = (Map<String, Object>) limit.get("cpuMsPerRow");
+            if (cpu == null) {
+                continue;
+            }
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("serverMs", r.get("serverCpuMsPerRequest"));
+            one.put("workersMs", r.get("engineThreadsCpuMsPerRequest"));
+            one.put("engineAtLimitMs", cpu.get("batch" + limit.get("bestBatch") + "x" + limit.get("bestCallers")));
+            one.put("engineWithinRowsMs", cpu.get(bestWithinKey(limit, c)));
+            one.put("httpThreadsMs", r.get("httpThreadsCpuMsPerRequest"));
+            out.put(name + " c=" + c, one);
+        }
+        return out;
     }
 
     /**
@@ -465,7 +515,7 @@ public final class Bench {
     private double limitNow(LoadedModel model, Workload w, Map<String, Object> limit) throws InterruptedException {
         int batch = (int) limit.get("bestBatch");
         return round(rowsPerSecond(model, repeat(w.inputs(), batch), batch, (int) limit.get("bestCallers"),
-                limitSeconds()), 1);
+                limitSeconds()).rowsPerSecond(), 1);
     }
 
     /**
@@ -583,21 +633,29 @@ public final class Bench {
         return List.of(new NamedTensor(t.name(), t.datatype(), shape, data));
     }
 
-    private static double rowsPerSecond(LoadedModel model, List<NamedTensor> inputs, int batch, int callers, int secs)
+    /** An in-process round: rows per second, and the callers' CPU time per row. */
+    record Rate(double rowsPerSecond, double cpuMsPerRow) {
+    }
+
+    private static Rate rowsPerSecond(LoadedModel model, List<NamedTensor> inputs, int batch, int callers, int secs)
             throws InterruptedException {
         for (int i = 0; i < 3; i++) {
             model.infer(inputs);
         }
         AtomicLong rows = new AtomicLong();
+        AtomicLong cpuNanos = new AtomicLong();
+        java.lang.management.ThreadMXBean threadsBean = java.lang.management.ManagementFactory.getThreadMXBean();
         long end = System.nanoTime() + secs * 1_000_000_000L;
         List<Thread> threads = new ArrayList<>();
         long start = System.nanoTime();
         for (int c = 0; c < callers; c++) {
             Thread t = new Thread(() -> {
+                long cpuStart = threadsBean.getCurrentThreadCpuTime();
                 while (System.nanoTime() < end) {
                     model.infer(inputs);
                     rows.addAndGet(batch);
                 }
+                cpuNanos.addAndGet(threadsBean.getCurrentThreadCpuTime() - cpuStart);
             });
             threads.add(t);
             t.start();
@@ -605,7 +663,7 @@ public final class Bench {
         for (Thread t : threads) {
             t.join();
         }
-        return rows.get() / ((System.nanoTime() - start) / 1e9);
+        return new Rate(rows.get() / ((System.nanoTime() - start) / 1e9), rows.get() == 0 ? 0 : cpuNanos.get() / 1e6 / rows.get());
     }
 
     static double round(double v, int digits) {
@@ -657,6 +715,20 @@ public final class Bench {
                 if (v instanceof Map<?, ?> m) {
                     s.append(String.format(Locale.ROOT, "| %s | %s | %s | %s |%n", k, m.get("engineWithinRowsRatio"),
                             m.get("ceilingRatio"), m.get("measuredRatio")));
+                }
+            });
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> cpu = (Map<String, Object>) results.get("cpuPerRequest");
+        if (cpu != null) {
+            s.append("\nEnclave's CPU per request (one row each), ms: all of it; its batch workers (the engine); the engine's")
+                    .append(" callers per row in-process, at the limit and with at most c rows in flight; Jetty's threads\n")
+                    .append("\n| point | Enclave | batch workers | in-process engine: limit, ≤ c rows | Jetty threads |\n")
+                    .append("|---|---|---|---|---|\n");
+            cpu.forEach((k, v) -> {
+                if (v instanceof Map<?, ?> m) {
+                    s.append(String.format(Locale.ROOT, "| %s | %s | %s | %s, %s | %s |%n", k, m.get("serverMs"), m.get("workersMs"),
+                            m.get("engineAtLimitMs"), m.get("engineWithinRowsMs"), m.get("httpThreadsMs")));
                 }
             });
         }
@@ -827,13 +899,14 @@ public final class Bench {
                 runWrk(script, url, concurrency, 1);
             }
             long serverBefore = cpuTicks(pid());
-            long jitBefore = jitTicks();
+            ThreadTicks threadsBefore = threadTicks();
             long wallBefore = System.nanoTime();
             String out = runWrk(script, url, concurrency, secs);
             double wall = (System.nanoTime() - wallBefore) / 1e9;
             long serverTicks = cpuTicks(pid()) - serverBefore;
+            ThreadTicks threadsAfter = threadTicks();
             double serverCores = serverTicks / 100.0 / wall;
-            double jitCores = Math.max(0, jitTicks() - jitBefore) / 100.0 / wall;
+            double jitCores = Math.max(0, threadsAfter.jit() - threadsBefore.jit()) / 100.0 / wall;
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("concurrency", concurrency);
             row.put("client", "wrk");
@@ -858,6 +931,14 @@ public final class Bench {
             // where the machine's cores went: Enclave's process and the load generator beside it
             row.put("serverCores", round(serverCores, 2));
             row.put("serverCpuMsPerRequest", requests > failed ? round(serverTicks * 10.0 / (requests - failed), 4) : 0.0);
+            if (requests > failed) {
+                // of that, the batch workers' (the engine, once per row) and Jetty's threads' (the HTTP side); an
+                // idle version runs a lone request on Jetty's thread, so at low concurrency the engine shows there
+                row.put("engineThreadsCpuMsPerRequest", round(Math.max(0, threadsAfter.engine() - threadsBefore.engine())
+                        * 10.0 / (requests - failed), 4));
+                row.put("httpThreadsCpuMsPerRequest", round(Math.max(0, threadsAfter.http() - threadsBefore.http())
+                        * 10.0 / (requests - failed), 4));
+            }
             row.put("clientCores", round(childCpuSeconds(out) / wall, 2));
             // of Enclave's share, what its JIT compiler took (near 0 once warm)
             row.put("jitCores", round(jitCores, 2));
@@ -891,7 +972,18 @@ public final class Bench {
 
         /** CPU ticks the server's JIT compiler threads have used (threads the JVM retired drop out). */
         private long jitTicks() throws IOException {
-            long ticks = 0;
+            return threadTicks().jit();
+        }
+
+        /**
+         * CPU ticks of the server's threads by what they do, from their names: the JIT compiler, the batch
+         * workers that call the engine ({@code enclave-worker-…}, the batcher's) and Jetty's pool ({@code qtp…},
+         * which parses requests and writes answers). Threads that ended drop out.
+         */
+        private ThreadTicks threadTicks() throws IOException {
+            long jit = 0;
+            long engine = 0;
+            long http = 0;
             try (var tasks = Files.list(Path.of("/proc/" + pid() + "/task"))) {
                 for (Path task : (Iterable<Path>) tasks::iterator) {
                     String stat;
@@ -902,11 +994,15 @@ public final class Bench {
                     }
                     String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
                     if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
-                        ticks += ticks(stat);
+                        jit += ticks(stat);
+                    } else if (name.startsWith("enclave-worker")) {
+                        engine += ticks(stat);
+                    } else if (name.startsWith("qtp")) {
+                        http += ticks(stat);
                     }
                 }
             }
-            return ticks;
+            return new ThreadTicks(jit, engine, http);
         }
 
         /**
@@ -978,6 +1074,10 @@ public final class Bench {
             }
             return Long.parseLong(m.group(1)) * 60 + Double.parseDouble(m.group(2)) + Long.parseLong(m.group(3)) * 60
                     + Double.parseDouble(m.group(4));
+        }
+
+        /** Clock ticks of the server's threads by role; see {@link #threadTicks}. */
+        private record ThreadTicks(long jit, long engine, long http) {
         }
 
         /** utime + stime of a process, in clock ticks (100 a second on Linux). */

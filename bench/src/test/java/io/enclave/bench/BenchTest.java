@@ -61,4 +61,26 @@ class BenchTest {
         assertEquals(0.803, c32.get("measuredRatio"));
         assertEquals(3, out.size(), "serving cost, cores and the one batched text point: " + out);
     }
+
+    @Test
+    void cpuPerRequestSetsTheWorkersBesideTheEnginesOwnCostAtTheLimitAndWithTheSameRowsInFlight() {
+        Map<String, Object> text = new LinkedHashMap<>();
+        text.put("batch8x2", 1295.7);
+        text.put("batch16x2", 1328.5);
+        text.put("batch32x2", 1411.8);
+        text.put("bestBatch", 32);
+        text.put("bestCallers", 2);
+        text.put("cpuMsPerRow", Map.of("batch8x2", 1.52, "batch16x2", 1.49, "batch32x2", 1.4));
+        Map<String, Map<String, Object>> limits = Map.of("minilm 1.0.0 short", text);
+        Map<String, Object> c32 = new LinkedHashMap<>(Map.of("workload", "minilm 1.0.0 short", "batching", true,
+                "concurrency", 32, "serverCpuMsPerRequest", 1.87, "engineThreadsCpuMsPerRequest", 1.63,
+                "httpThreadsCpuMsPerRequest", 0.22));
+        Map<String, Object> c8 = new LinkedHashMap<>(c32);
+        c8.put("concurrency", 8);
+        Map<String, Object> unbatched = new LinkedHashMap<>(c32);
+        unbatched.put("batching", false);
+        Map<String, Object> out = Bench.cpuPerRequest(limits, List.of(c8, c32, unbatched));
+        assertEquals(Map.of("minilm 1.0.0 short c=32", Map.of("serverMs", 1.87, "workersMs", 1.63, "engineAtLimitMs", 1.4,
+                "engineWithinRowsMs", 1.49, "httpThreadsMs", 0.22)), out, "only the batched point at c=32 or c=64");
+    }
 }
