@@ -153,7 +153,7 @@ public final class Bench {
                 double limit = (double) limitOf.get("limitPerSecond");
                 int maxBatch = maxBatch(limitOf);
                 // the limit measured right after the previous point, when that point also measured one
-                double limitBefore = 0;
+                Rate limitBefore = null;
                 Path dir = w.model().equals("dense") ? dense : w.version().equals("1.0.0") ? m100 : m110;
                 // the engine in-process, for the c=1 points' batch-1 p50 (the server idle meanwhile)
                 try (LoadedModel inProcess = engine.load(descriptor(w, dir), descriptor(w, dir).artifacts())) {
@@ -165,7 +165,7 @@ public final class Bench {
                             if (c == 1) {
                                 row = oneCaller(server, inProcess, w);
                             } else {
-                                if (around && limitBefore == 0) {
+                                if (around && limitBefore == null) {
                                     limitBefore = limitNow(inProcess, w, limitOf);
                                 }
                                 row = server.load(w, c, seconds, true);
@@ -177,10 +177,14 @@ public final class Bench {
                             if (around) {
                                 // the points the goal is about: against the limit measured around them, not
                                 // only against the one from minutes before
-                                double limitAfter = limitNow(inProcess, w, limitOf);
-                                double mean = (limitBefore + limitAfter) / 2;
-                                row.put("limitBeforePerSecond", limitBefore);
-                                row.put("limitAfterPerSecond", limitAfter);
+                                Rate limitAfter = limitNow(inProcess, w, limitOf);
+                                double mean = (limitBefore.rowsPerSecond() + limitAfter.rowsPerSecond()) / 2;
+                                row.put("limitBeforePerSecond", limitBefore.rowsPerSecond());
+                                row.put("limitAfterPerSecond", limitAfter.rowsPerSecond());
+                                // the engine's own CPU per row at the limit, around the point: the machine's
+                                // drift moves it as much as it moves the limit
+                                row.put("limitAroundCpuMsPerRow",
+                                        round((limitBefore.cpuMsPerRow() + limitAfter.cpuMsPerRow()) / 2, 4));
                                 row.put("ratioToLimitAround", round((double) row.get("perSecond") / mean, 3));
                                 double within = bestWithin(limitOf, c);
                                 if (within < limit) {
@@ -192,7 +196,7 @@ public final class Bench {
                                 }
                                 limitBefore = limitAfter;
                             } else {
-                                limitBefore = 0;
+                                limitBefore = null;
                             }
                             http.add(row);
                             print(row);
@@ -217,7 +221,7 @@ public final class Bench {
                     Path dir = w.version().equals("1.0.0") ? m100 : m110;
                     double now;
                     try (LoadedModel inProcess = engine.load(descriptor(w, dir), descriptor(w, dir).artifacts())) {
-                        now = limitNow(inProcess, w, limits.get(w.name()));
+                        now = limitNow(inProcess, w, limits.get(w.name())).rowsPerSecond();
                     }
                     results.put("overload", server.overload(w, now, seconds));
                     print(results.get("overload"));
@@ -411,7 +415,8 @@ public final class Bench {
     /**
      * Where Enclave's CPU went at every batched text point at c=32 and c=64, per answered request (one row
      * each): all of it, the batch workers' (the engine's calls) beside what the engine's callers took per row
-     * in-process at the limit and with at most c rows in flight, and Jetty's threads (HTTP, JSON, routing).
+     * in-process at the limit (around the point) and with at most c rows in flight, and Jetty's threads (HTTP,
+     * JSON, routing).
      */
     static Map<String, Object> cpuPerRequest(Map<String, Map<String, Object>> limits, List<Map<String, Object>> http) {
         Map<String, Object> out = new LinkedHashMap<>();
@@ -431,8 +436,13 @@ public final class Bench {
             Map<String, Object> one = new LinkedHashMap<>();
             one.put("serverMs", r.get("serverCpuMsPerRequest"));
             one.put("workersMs", r.get("engineThreadsCpuMsPerRequest"));
-            one.put("engineAtLimitMs", cpu.get("batch" + limit.get("bestBatch") + "x" + limit.get("bestCallers")));
-            one.put("engineWithinRowsMs", cpu.get(bestWithinKey(limit, c)));
+            double atStart = ((Number) cpu.get("batch" + limit.get("bestBatch") + "x" + limit.get("bestCallers"))).doubleValue();
+            double withinAtStart = ((Number) cpu.get(bestWithinKey(limit, c))).doubleValue();
+            // measured around the point where it was, the start's grid otherwise; the same rows in flight
+            // scaled from the grid, as the same-rows limit is
+            double atLimit = r.containsKey("limitAroundCpuMsPerRow") ? ((Number) r.get("limitAroundCpuMsPerRow")).doubleValue() : atStart;
+            one.put("engineAtLimitMs", round(atLimit, 4));
+            one.put("engineWithinRowsMs", round(atLimit * withinAtStart / atStart, 4));
             one.put("httpThreadsMs", r.get("httpThreadsCpuMsPerRequest"));
             out.put(name + " c=" + c, one);
         }
@@ -512,10 +522,10 @@ public final class Bench {
      * in-process round gave 1 030 to 1 160 rows/s in one JVM, and 1 260 to 1 420 twenty minutes later), so
      * a high-concurrency point is held against the limit measured just before and just after it.
      */
-    private double limitNow(LoadedModel model, Workload w, Map<String, Object> limit) throws InterruptedException {
+    private Rate limitNow(LoadedModel model, Workload w, Map<String, Object> limit) throws InterruptedException {
         int batch = (int) limit.get("bestBatch");
-        return round(rowsPerSecond(model, repeat(w.inputs(), batch), batch, (int) limit.get("bestCallers"),
-                limitSeconds()).rowsPerSecond(), 1);
+        Rate now = rowsPerSecond(model, repeat(w.inputs(), batch), batch, (int) limit.get("bestCallers"), limitSeconds());
+        return new Rate(round(now.rowsPerSecond(), 1), now.cpuMsPerRow());
     }
 
     /**
@@ -722,7 +732,8 @@ public final class Bench {
         Map<String, Object> cpu = (Map<String, Object>) results.get("cpuPerRequest");
         if (cpu != null) {
             s.append("\nEnclave's CPU per request (one row each), ms: all of it; its batch workers (the engine); the engine's")
-                    .append(" callers per row in-process, at the limit and with at most c rows in flight; Jetty's threads\n")
+                    .append(" callers per row in-process, at the limit measured around the point and with at most c rows in flight;"
+                            + " Jetty's threads\n")
                     .append("\n| point | Enclave | batch workers | in-process engine: limit, ≤ c rows | Jetty threads |\n")
                     .append("|---|---|---|---|---|\n");
             cpu.forEach((k, v) -> {
