@@ -364,8 +364,9 @@ public final class Bench {
                 for (int callers : batch == 16 ? new int[] {2} : new int[] {1, 2}) {
                     Rate rate = rowsPerSecond(model, inputs, batch, callers, limitSeconds());
                     double perSecond = rate.rowsPerSecond();
-                    out.put("batch" + batch + "x" + callers, round(perSecond, 1));
-                    cpu.put("batch" + batch + "x" + callers, round(rate.cpuMsPerRow(), 4));
+                    String key = "batch" + batch + "x" + callers;
+                    out.put(key, round(perSecond, 1));
+                    cpu.put(key, round(rate.cpuMsPerRow(), 4));
                     if (perSecond > best) {
                         best = perSecond;
                         bestAt = "batch " + batch + ", " + callers + " caller" + (callers > 1 ? "s" : "");
@@ -421,12 +422,11 @@ public final class Bench {
     static Map<String, Object> cpuPerRequest(Map<String, Map<String, Object>> limits, List<Map<String, Object>> http) {
         Map<String, Object> out = new LinkedHashMap<>();
         for (Map<String, Object> r : http) {
-            int c = (int) r.get("concurrency");
-            String name = (String) r.get("workload");
-            if ((c != 32 && c != 64) || !Boolean.TRUE.equals(r.get("batching")) || name.startsWith("dense")
-                    || !r.containsKey("engineThreadsCpuMsPerRequest")) {
+            if (!batchedTextPoint(r) || !r.containsKey("engineThreadsCpuMsPerRequest")) {
                 continue;
             }
+            int c = (int) r.get("concurrency");
+            String name = (String) r.get("workload");
             Map<String, Object> limit = limits.get(name);
             @SuppressWarnings("unchecked")
             Map<String, Object> cpu = (Map<String, Object>) limit.get("cpuMsPerRow");
@@ -483,11 +483,11 @@ public final class Bench {
         out.put("servingMsPerRequest", round(serving * 1000, 4));
         out.put("cores", cores);
         for (Map<String, Object> r : http) {
-            int c = (int) r.get("concurrency");
-            String name = (String) r.get("workload");
-            if ((c != 32 && c != 64) || !Boolean.TRUE.equals(r.get("batching")) || name.startsWith("dense")) {
+            if (!batchedTextPoint(r)) {
                 continue;
             }
+            int c = (int) r.get("concurrency");
+            String name = (String) r.get("workload");
             Map<String, Object> limit = limits.get(name);
             double best = ((Number) limit.get("limitPerSecond")).doubleValue();
             double within = bestWithin(limit, c);
@@ -501,6 +501,13 @@ public final class Bench {
             out.put(name + " c=" + c, one);
         }
         return out;
+    }
+
+    /** A batched text point at c=32 or c=64: the points the ceiling and the CPU table cover. */
+    private static boolean batchedTextPoint(Map<String, Object> r) {
+        int c = (int) r.get("concurrency");
+        return (c == 32 || c == 64) && Boolean.TRUE.equals(r.get("batching"))
+                && !((String) r.get("workload")).startsWith("dense");
     }
 
     /**
