@@ -178,28 +178,20 @@ public final class Bench {
                                 // the points the goal is about: against the limit measured around them, not
                                 // only against the one from minutes before
                                 Rate limitAfter = limitNow(inProcess, w, limitOf);
-                                double mean = (limitBefore.rowsPerSecond() + limitAfter.rowsPerSecond()) / 2;
-                                row.put("limitBeforePerSecond", limitBefore.rowsPerSecond());
-                                row.put("limitAfterPerSecond", limitAfter.rowsPerSecond());
-                                // the engine's own CPU per row at the limit, around the point: the machine's
-                                // drift moves it as much as it moves the limit
-                                row.put("limitAroundCpuMsPerRow",
-                                        round((limitBefore.cpuMsPerRow() + limitAfter.cpuMsPerRow()) / 2, 4));
-                                row.put("ratioToLimitAround", round((double) row.get("perSecond") / mean, 3));
-                                double within = bestWithin(limitOf, c);
-                                if (within < limit) {
-                                    // the limit's best configuration keeps more rows in flight than c callers can:
-                                    // the engine's best with at most c rows in flight, scaled to the limit around
-                                    double same = mean * within / limit;
-                                    row.put("limitSameRowsAroundPerSecond", round(same, 1));
-                                    row.put("ratioToLimitSameRowsAround", round((double) row.get("perSecond") / same, 3));
-                                }
+                                aroundRatios(row, limitBefore, limitAfter, limitOf, c);
                                 limitBefore = limitAfter;
                             } else {
                                 limitBefore = null;
                             }
                             http.add(row);
                             print(row);
+                            if (around && c == 32 && w.name().equals(REFERENCE_WORKLOAD) && WRK != null) {
+                                // Enclave idle meanwhile; the limit after the reference is the next point's before
+                                Map<String, Object> ref = reference(server, inProcess, w, limitOf, row, limitBefore);
+                                results.put("reference", ref);
+                                print(ref);
+                                limitBefore = (Rate) ref.remove("limitAfter");
+                            }
                         }
                     }
                 }
@@ -348,6 +340,72 @@ public final class Bench {
     static final int ONE_CALLER_ROUNDS = 3;
     /** A key of the in-process grid: batch size and caller count. */
     private static final java.util.regex.Pattern GRID_KEY = java.util.regex.Pattern.compile("batch(\\d+)x(\\d+)");
+
+    /**
+     * A point's ratios to the in-process limit measured just before and just after it: the goal's ratio, and
+     * where the limit keeps more rows in flight than {@code c} callers can, the ratio to the engine's best
+     * with at most {@code c} in flight, scaled to the limit around.
+     */
+    static void aroundRatios(Map<String, Object> row, Rate before, Rate after, Map<String, Object> limitOf, int c) {
+        double limit = (double) limitOf.get("limitPerSecond");
+        double mean = (before.rowsPerSecond() + after.rowsPerSecond()) / 2;
+        row.put("limitBeforePerSecond", before.rowsPerSecond());
+        row.put("limitAfterPerSecond", after.rowsPerSecond());
+        // the engine's own CPU per row at the limit, around the point: the machine's drift moves it as much
+        // as it moves the limit
+        row.put("limitAroundCpuMsPerRow", round((before.cpuMsPerRow() + after.cpuMsPerRow()) / 2, 4));
+        row.put("ratioToLimitAround", round((double) row.get("perSecond") / mean, 3));
+        double within = bestWithin(limitOf, c);
+        if (within < limit) {
+            double same = mean * within / limit;
+            row.put("limitSameRowsAroundPerSecond", round(same, 1));
+            row.put("ratioToLimitSameRowsAround", round((double) row.get("perSecond") / same, 3));
+        }
+    }
+
+    /** The point the reference server is set beside: the goal's workload at c=32, batching on. */
+    static final String REFERENCE_WORKLOAD = "minilm 1.0.0 short";
+    /** Its warm-up's bound: the whole benchmark has to stay under ten minutes. */
+    static final int REFERENCE_WARM_UP_LIMIT_SECONDS = 9;
+
+    /**
+     * The {@link ReferenceServer} at the point Enclave just ran: the same request from the same wrk, the same
+     * engine (the in-process model, in this JVM), batch size and worker count, warmed up the same way, and
+     * held against the limit measured around it too. The row keeps the limit after it under
+     * {@code limitAfter}, for the caller to take out.
+     */
+    private Map<String, Object> reference(Server server, LoadedModel inProcess, Workload w, Map<String, Object> limitOf,
+            Map<String, Object> enclave, Rate before) throws Exception {
+        int maxBatch = (int) enclave.get("maxBatchSize");
+        Map<String, Object> row;
+        try (ReferenceServer ref = new ReferenceServer(inProcess, w.model(), maxBatch, Server.BATCH_WORKERS)) {
+            int port = ref.start();
+            Target target = new Target("http://127.0.0.1:" + port + "/v2/models/" + w.model() + "/infer",
+                    ProcessHandle.current().pid(), ReferenceServer.WORKER_PREFIX);
+            // the engine's path is already compiled in this JVM (the in-process rounds): Jetty's is what warms up
+            Map<String, Object> warmUp = server.warmUp(target, w, REFERENCE_WARM_UP_LIMIT_SECONDS);
+            ref.rowsPerBatchSinceLast();
+            row = new LinkedHashMap<>();
+            row.put("workload", w.name());
+            row.putAll(server.wrk(target, w, (int) enclave.get("concurrency"), seconds, false));
+            row.put("maxBatchSize", maxBatch);
+            row.put("workers", Server.BATCH_WORKERS);
+            row.put("rowsPerBatch", round(ref.rowsPerBatchSinceLast(), 2));
+            row.put("warmUpSeconds", warmUp.get("seconds"));
+        }
+        Rate after = limitNow(inProcess, w, limitOf);
+        aroundRatios(row, before, after, limitOf, (int) row.get("concurrency"));
+        row.put("enclavePerSecond", enclave.get("perSecond"));
+        row.put("enclaveRatioToLimitAround", enclave.get("ratioToLimitAround"));
+        // each against the limit around it, so the machine's drift between the two rounds cancels
+        row.put("enclaveOverReference", round((double) enclave.get("ratioToLimitAround") / (double) row.get("ratioToLimitAround"), 3));
+        row.put("limitAfter", after);
+        return row;
+    }
+
+    /** A server a load round drives: the URL it is asked, its process, and how its batch workers' thread names start. */
+    record Target(String url, long pid, String workers) {
+    }
 
     /** Rows per second at each batch size and caller count; the best is the limit. */
     private Map<String, Object> limit(InferenceEngine engine, Workload w, Path dir) throws Exception {
@@ -750,6 +808,24 @@ public final class Bench {
                 }
             });
         }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> ref = (Map<String, Object>) results.get("reference");
+        if (ref != null) {
+            s.append("\nreference: the same Jetty, engine, batch size (").append(ref.get("maxBatchSize")).append(") and ")
+                    .append(ref.get("workers")).append(" batch workers, with nothing else (no OSGi, authentication, routing,")
+                    .append(" metrics or deadlines); the ratios are each to the limit measured around that round\n")
+                    .append("\n| point | server | req/s | p50 ms | p99 ms | limit around: before, after; ratio | rows per batch")
+                    .append(" | CPU ms per request: all, batch workers, Jetty threads |\n|---|---|---|---|---|---|---|---|\n");
+            s.append(String.format(Locale.ROOT, "| %s c=%s | reference | %.1f | %.2f | %.2f | %s, %s; **%s** (same rows in flight: %s) "
+                    + "| %s | %s, %s, %s |%n", ref.get("workload"), ref.get("concurrency"), ref.get("perSecond"), ref.get("p50Ms"),
+                    ref.get("p99Ms"), ref.get("limitBeforePerSecond"), ref.get("limitAfterPerSecond"), ref.get("ratioToLimitAround"),
+                    ref.get("ratioToLimitSameRowsAround"), ref.get("rowsPerBatch"), ref.get("serverCpuMsPerRequest"),
+                    ref.get("engineThreadsCpuMsPerRequest"), ref.get("httpThreadsCpuMsPerRequest")));
+            s.append(String.format(Locale.ROOT, "| | Enclave | %s | | | **%s** | | |%n", ref.get("enclavePerSecond"),
+                    ref.get("enclaveRatioToLimitAround")));
+            s.append("\nEnclave over the reference, each against the limit around it: ").append(ref.get("enclaveOverReference"))
+                    .append('\n');
+        }
         s.append("\nidle RSS with both minilm versions and dense loaded: ").append(results.get("idleRssMiB")).append(" MiB\n");
         s.append("warm-up (wrk at c=32 until the JIT is quiet): ").append(results.get("warmUp")).append('\n');
         s.append("2x overload: ").append(results.get("overload")).append('\n');
@@ -774,6 +850,8 @@ public final class Bench {
 
     /** The real distribution, unpacked and started with its own scripts, plain HTTP on loopback. */
     final class Server {
+        /** At most this many batches compute at once with batching on, in Enclave and in the reference. */
+        static final int BATCH_WORKERS = 2;
         private final Path dir;
         private Path home;
         private int http;
@@ -886,7 +964,7 @@ public final class Bench {
          */
         void batching(String model, boolean on, int maxBatch) throws Exception {
             // on: the model's own queue delay (model.json), as shipped
-            String settings = on ? "maxBatchSize = " + maxBatch + "\nminWorkers = 1\nmaxWorkers = 2\n"
+            String settings = on ? "maxBatchSize = " + maxBatch + "\nminWorkers = 1\nmaxWorkers = " + BATCH_WORKERS + "\n"
                     : "maxBatchSize = 1\nmaxQueueDelayMicros = 0\nminWorkers = 2\nmaxWorkers = 2\n";
             tune(model, settings + "queueCapacity = 1024\ndeadlineMs = 30000\n");
         }
@@ -907,22 +985,28 @@ public final class Bench {
          * @param warm whether a one-second round runs first, unmeasured
          */
         Map<String, Object> load(Workload w, int concurrency, int secs, boolean warm) throws Exception {
-            return WRK != null ? wrk(w, concurrency, secs, warm) : rawLoad(w, concurrency, secs, warm);
+            return WRK != null ? wrk(target(w), w, concurrency, secs, warm) : rawLoad(w, concurrency, secs, warm);
         }
 
-        private Map<String, Object> wrk(Workload w, int concurrency, int secs, boolean warm) throws Exception {
-            String url = base() + path(w);
+        /** Enclave, for a workload: its URL, its process, and its batch workers' thread names. */
+        Target target(Workload w) throws IOException {
+            return new Target(base() + path(w), pid(), "enclave-worker");
+        }
+
+        /** Closed loop with wrk against any server on this machine, with the same request as Enclave gets. */
+        Map<String, Object> wrk(Target target, Workload w, int concurrency, int secs, boolean warm) throws Exception {
+            String url = target.url();
             Path script = script(w);
             if (warm) {
                 runWrk(script, url, concurrency, 1);
             }
-            long serverBefore = cpuTicks(pid());
-            ThreadTicks threadsBefore = threadTicks();
+            long serverBefore = cpuTicks(target.pid());
+            ThreadTicks threadsBefore = threadTicks(target);
             long wallBefore = System.nanoTime();
             String out = runWrk(script, url, concurrency, secs);
             double wall = (System.nanoTime() - wallBefore) / 1e9;
-            long serverTicks = cpuTicks(pid()) - serverBefore;
-            ThreadTicks threadsAfter = threadTicks();
+            long serverTicks = cpuTicks(target.pid()) - serverBefore;
+            ThreadTicks threadsAfter = threadTicks(target);
             double serverCores = serverTicks / 100.0 / wall;
             double jitCores = Math.max(0, threadsAfter.jit() - threadsBefore.jit()) / 100.0 / wall;
             Map<String, Object> row = new LinkedHashMap<>();
@@ -968,20 +1052,24 @@ public final class Bench {
          * through a round (under 2 % of a core), at most {@link #WARM_UP_LIMIT_SECONDS}.
          */
         Map<String, Object> warmUp(Workload w) throws Exception {
-            String url = base() + path(w);
+            return warmUp(target(w), w, WARM_UP_LIMIT_SECONDS);
+        }
+
+        /** {@link #warmUp(Workload)} for any server, for at most {@code limitSeconds}; without wrk, only Enclave. */
+        Map<String, Object> warmUp(Target target, Workload w, int limitSeconds) throws Exception {
             Path script = script(w);
             long started = System.nanoTime();
             double jitCores;
             do {
-                long jitBefore = jitTicks();
+                long jitBefore = threadTicks(target).jit();
                 long t = System.nanoTime();
                 if (WRK != null) {
-                    runWrk(script, url, 32, 3);
+                    runWrk(script, target.url(), 32, 3);
                 } else {
                     RawLoad.closedLoop(address(), path(w), auth, w.body(), 32, 3);
                 }
-                jitCores = Math.max(0, jitTicks() - jitBefore) / 100.0 / ((System.nanoTime() - t) / 1e9);
-            } while (jitCores >= 0.02 && System.nanoTime() - started < WARM_UP_LIMIT_SECONDS * 1_000_000_000L);
+                jitCores = Math.max(0, threadTicks(target).jit() - jitBefore) / 100.0 / ((System.nanoTime() - t) / 1e9);
+            } while (jitCores >= 0.02 && System.nanoTime() - started < limitSeconds * 1_000_000_000L);
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("seconds", round((System.nanoTime() - started) / 1e9, 1));
             out.put("jitCoresLastRound", round(jitCores, 3));
@@ -989,20 +1077,16 @@ public final class Bench {
         }
 
         /** CPU ticks the server's JIT compiler threads have used (threads the JVM retired drop out). */
-        private long jitTicks() throws IOException {
-            return threadTicks().jit();
-        }
-
         /**
-         * CPU ticks of the server's threads by what they do, from their names: the JIT compiler, the batch
-         * workers that call the engine ({@code enclave-worker-…}, the batcher's) and Jetty's pool ({@code qtp…},
-         * which parses requests and writes answers). Threads that ended drop out.
+         * CPU ticks of a server's threads by what they do, from their names: the JIT compiler, the batch
+         * workers that call the engine ({@code enclave-worker-…} in Enclave, the batcher's) and Jetty's pool
+         * ({@code qtp…}, which parses requests and writes answers). Threads that ended drop out.
          */
-        private ThreadTicks threadTicks() throws IOException {
+        private ThreadTicks threadTicks(Target target) throws IOException {
             long jit = 0;
             long engine = 0;
             long http = 0;
-            try (var tasks = Files.list(Path.of("/proc/" + pid() + "/task"))) {
+            try (var tasks = Files.list(Path.of("/proc/" + target.pid() + "/task"))) {
                 for (Path task : (Iterable<Path>) tasks::iterator) {
                     String stat;
                     try {
@@ -1013,7 +1097,7 @@ public final class Bench {
                     String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
                     if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
                         jit += ticks(stat);
-                    } else if (name.startsWith("enclave-worker")) {
+                    } else if (name.startsWith(target.workers())) {
                         engine += ticks(stat);
                     } else if (name.startsWith("qtp")) {
                         http += ticks(stat);

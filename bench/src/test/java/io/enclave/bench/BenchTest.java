@@ -88,4 +88,22 @@ class BenchTest {
         assertEquals(1.54, (double) around.get("engineAtLimitMs"), 1e-9);
         assertEquals(1.639, (double) around.get("engineWithinRowsMs"), 1e-9);
     }
+
+    @Test
+    void aPointIsHeldAgainstTheMeanOfTheLimitsAroundItAndTheSameRowsScaledToThem() {
+        Map<String, Object> limit = new LinkedHashMap<>();
+        limit.put("batch16x2", 1200.0);
+        limit.put("batch32x2", 1300.0);
+        limit.put("limitPerSecond", 1300.0);
+        Map<String, Object> c32 = new LinkedHashMap<>(Map.of("perSecond", 1000.0));
+        Bench.aroundRatios(c32, new Bench.Rate(1400, 1.40), new Bench.Rate(1200, 1.50), limit, 32);
+        assertEquals(1000.0 / 1300, (double) c32.get("ratioToLimitAround"), 0.001);
+        assertEquals(1.45, (double) c32.get("limitAroundCpuMsPerRow"), 1e-9);
+        // 32 callers keep 32 rows in flight at most: batch 16 by 2, 1200 / 1300 of the limit, at the mean around
+        assertEquals(1300.0 * 1200 / 1300, (double) c32.get("limitSameRowsAroundPerSecond"), 0.1);
+        assertEquals(1000.0 / 1200, (double) c32.get("ratioToLimitSameRowsAround"), 0.001);
+        Map<String, Object> c64 = new LinkedHashMap<>(Map.of("perSecond", 1000.0));
+        Bench.aroundRatios(c64, new Bench.Rate(1400, 1.40), new Bench.Rate(1200, 1.50), limit, 64);
+        assertEquals(false, c64.containsKey("ratioToLimitSameRowsAround"), "64 callers can keep the limit's rows in flight");
+    }
 }
