@@ -1074,7 +1074,6 @@ public final class Bench {
             return out;
         }
 
-        /** CPU ticks the server's JIT compiler threads have used (threads the JVM retired drop out). */
         /**
          * CPU ticks of a server's threads by what they do, from their names: the JIT compiler, the batch
          * workers that call the engine ({@code enclave-worker-…} in Enclave, the batcher's) and Jetty's pool
