@@ -3,6 +3,7 @@ package io.enclave.core.internal;
 import java.io.IOException;
 import java.util.Dictionary;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,7 +38,9 @@ import io.enclave.api.ModelVersion;
 /**
  * Per-model batching overrides from ConfigAdmin ({@code etc/io.enclave.batching-<model>.cfg}) and
  * {@code model:tune}, pushed to the model's running versions; a version loaded later picks its
- * model's override up when it becomes ready.
+ * model's override up when it becomes ready. An override holds the settings it names: a configuration
+ * that sets only {@code maxBatchSize} changes only that, and every other setting stays as each
+ * version's model.json declares it ({@code model:tune} names all of them).
  */
 @Component(service = {BatchingControl.class, ManagedServiceFactory.class}, immediate = true,
         configurationPolicy = ConfigurationPolicy.IGNORE,
@@ -50,7 +53,8 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
     private final EngineModelRegistry registry;
     private final ConfigurationAdmin configAdmin;
     private final AuditLog audit;
-    private final Map<String, BatchingSettings> overrides = new ConcurrentHashMap<>();
+    /** Per model, the settings its override names, by key of {@link #KEYS}. */
+    private final Map<String, Map<String, Long>> overrides = new ConcurrentHashMap<>();
     private final Map<String, String> pids = new ConcurrentHashMap<>();
     private volatile ConfigRepository configRepository;
 
@@ -75,7 +79,18 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
                 LOG.error("cannot read the stored batching settings: {}", e.getMessage());
             }
         }
-        registry.batchingOverrides(overrides::get);
+        registry.batchingOverrides(d -> {
+            Map<String, Long> named = overrides.get(d.name());
+            if (named == null) {
+                return null;
+            }
+            try {
+                return over(RegisteredVersion.declaredBatching(d), named);
+            } catch (InvalidInputException e) {
+                LOG.error("{} keeps its model.json batching: its model's override does not fit it: {}", d, e.getMessage());
+                return null;
+            }
+        });
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
@@ -119,7 +134,48 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
 
     @Override
     public Optional<BatchingSettings> override(String model) {
-        return Optional.ofNullable(overrides.get(model));
+        Map<String, Long> named = overrides.get(model);
+        if (named == null) {
+            return Optional.empty();
+        }
+        // over the newest version's model.json, as model:tune starts from it
+        List<ModelVersion> versions = registry.versions(model);
+        BatchingSettings base = versions.isEmpty() ? BatchingSettings.defaults()
+                : RegisteredVersion.declaredBatching(versions.get(versions.size() - 1).descriptor());
+        return Optional.of(over(base, named));
+    }
+
+    /**
+     * The settings an override names, over a version's own.
+     *
+     * @throws InvalidInputException when the result is out of range (say, fewer max workers than min)
+     */
+    static BatchingSettings over(BatchingSettings base, Map<String, Long> named) {
+        int minWorkers = intOf(named, "minWorkers", base.minWorkers());
+        // a named minimum above the version's maximum raises the maximum with it, as model:tune does
+        int maxWorkers = named.containsKey("maxWorkers") ? intOf(named, "maxWorkers", 0) : Math.max(base.maxWorkers(), minWorkers);
+        return new BatchingSettings(intOf(named, "maxBatchSize", base.maxBatchSize()),
+                named.getOrDefault("maxQueueDelayMicros", base.maxQueueDelayMicros()),
+                intOf(named, "queueCapacity", base.queueCapacity()), minWorkers, maxWorkers,
+                named.getOrDefault("deadlineMs", base.deadlineMillis()));
+    }
+
+    private static int intOf(Map<String, Long> named, String key, int otherwise) {
+        Long v = named.get(key);
+        if (v == null) {
+            return otherwise;
+        }
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+            throw new InvalidInputException(key + " is out of range: " + v);
+        }
+        return (int) (long) v;
+    }
+
+    /** Every setting of {@code s}, by key. */
+    private static Map<String, Long> named(BatchingSettings s) {
+        return Map.of("maxBatchSize", (long) s.maxBatchSize(), "maxQueueDelayMicros", s.maxQueueDelayMicros(),
+                "queueCapacity", (long) s.queueCapacity(), "minWorkers", (long) s.minWorkers(), "maxWorkers",
+                (long) s.maxWorkers(), "deadlineMs", s.deadlineMillis());
     }
 
     @Override
@@ -135,22 +191,37 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
                 throw new EnclaveException("cannot store the batching settings of " + model + ": " + e.getMessage(), e);
             }
         }
-        apply(model, settings);
+        apply(model, settings == null ? null : named(settings));
         record(model, "success", settings == null ? "back to model.json" : settings.toString());
     }
 
-    private void apply(String model, BatchingSettings settings) {
-        if (settings == null) {
+    /** Checked first by {@link #fits}: every version takes the override. */
+    private void apply(String model, Map<String, Long> named) {
+        if (named == null) {
             overrides.remove(model);
         } else {
-            overrides.put(model, settings);
+            overrides.put(model, Map.copyOf(named));
         }
         for (ModelVersion v : registry.versions(model)) {
             if (v instanceof RegisteredVersion r) {
-                r.tune(settings != null ? settings : RegisteredVersion.declaredBatching(r.descriptor()));
+                BatchingSettings declared = RegisteredVersion.declaredBatching(r.descriptor());
+                r.tune(named != null ? over(declared, named) : declared);
             }
         }
-        LOG.info("batching for {}: {}", model, settings == null ? "as model.json says" : settings);
+        LOG.info("batching for {}: {}", model, named == null ? "as model.json says"
+                : new java.util.TreeMap<>(named) + " over each version's model.json");
+    }
+
+    /** @throws InvalidInputException naming the version the override would put out of range */
+    private void fits(String model, Map<String, Long> named) {
+        over(BatchingSettings.defaults(), named);
+        for (ModelVersion v : registry.versions(model)) {
+            try {
+                over(RegisteredVersion.declaredBatching(v.descriptor()), named);
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException("for " + v.descriptor() + ": " + e.getMessage());
+            }
+        }
     }
 
     private void store(String model, BatchingSettings s) throws IOException {
@@ -215,19 +286,23 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
             LOG.error("batching configuration {} ignored: it names no valid model", pid);
             return;
         }
-        BatchingSettings s;
+        // only what the file names: the rest stays as each version's model.json says
+        Map<String, Long> named = new HashMap<>();
         try {
-            BatchingSettings d = BatchingSettings.defaults();
-            s = new BatchingSettings(num(p, "maxBatchSize", d.maxBatchSize()), num(p, "maxQueueDelayMicros",
-                    d.maxQueueDelayMicros()), (int) num(p, "queueCapacity", d.queueCapacity()), (int) num(p, "minWorkers",
-                    d.minWorkers()), (int) num(p, "maxWorkers", d.maxWorkers()), num(p, "deadlineMs", d.deadlineMillis()));
+            for (String key : KEYS) {
+                Object v = p.get(key);
+                if (v != null && !v.toString().isBlank()) {
+                    named.put(key, Long.parseLong(v.toString().trim()));
+                }
+            }
+            fits(model, named);
         } catch (InvalidInputException | NumberFormatException e) {
             LOG.error("batching configuration {} ignored, the settings in force stay: {}", pid, e.getMessage());
             return;
         }
         pids.put(pid, model);
-        if (!s.equals(overrides.get(model))) {
-            apply(model, s);
+        if (!named.equals(overrides.get(model))) {
+            apply(model, named);
         }
     }
 
@@ -236,15 +311,6 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
         f = f.substring(f.lastIndexOf('/') + 1);
         String prefix = FACTORY_PID + "-";
         return f.startsWith(prefix) && f.endsWith(".cfg") ? f.substring(prefix.length(), f.length() - 4) : null;
-    }
-
-    private static int num(Dictionary<String, ?> p, String key, int otherwise) {
-        return (int) num(p, key, (long) otherwise);
-    }
-
-    private static long num(Dictionary<String, ?> p, String key, long otherwise) {
-        Object v = p.get(key);
-        return v == null || v.toString().isBlank() ? otherwise : Long.parseLong(v.toString().trim());
     }
 
     @Override

@@ -113,7 +113,7 @@ public class EngineModelRegistry implements ModelRegistry {
             policyOption = ReferencePolicyOption.GREEDY)
     void bindDescriptor(ModelDescriptor descriptor) {
         RegisteredVersion v = new RegisteredVersion(descriptor);
-        BatchingSettings override = overrides.apply(descriptor.name());
+        BatchingSettings override = overrides.apply(descriptor);
         if (override != null) {
             v.tune(override);
         }
@@ -272,10 +272,10 @@ public class EngineModelRegistry implements ModelRegistry {
         byModel = Map.copyOf(m);
     }
 
-    private volatile java.util.function.Function<String, BatchingSettings> overrides = model -> null;
+    private volatile java.util.function.Function<ModelDescriptor, BatchingSettings> overrides = model -> null;
 
-    /** Where a version being installed finds its model's batching override. */
-    void batchingOverrides(java.util.function.Function<String, BatchingSettings> lookup) {
+    /** What a version being installed runs with when its model has a batching override (null: its model.json). */
+    void batchingOverrides(java.util.function.Function<ModelDescriptor, BatchingSettings> lookup) {
         overrides = lookup;
     }
 
