@@ -969,11 +969,35 @@ public final class Bench {
 
         private void tune(String model, String settings) throws Exception {
             Path cfg = home.resolve("etc/io.enclave.batching-" + model + ".cfg");
+            String content = "model = " + model + "\n" + settings;
+            if (Files.exists(cfg) && Files.readString(cfg).equals(content)) {
+                // File Install would not even read it again
+                return;
+            }
+            Path log = home.resolve("data/log/karaf.log");
+            long logBefore = Files.exists(log) ? Files.size(log) : 0;
             Path tmp = home.resolve("etc/.batching.tmp");
-            Files.writeString(tmp, "model = " + model + "\n" + settings);
+            Files.writeString(tmp, content);
             Files.move(tmp, cfg, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            // file install looks once a second; the point's own one-second warm-up follows
-            Thread.sleep(2000);
+            // File Install looks once a second; Enclave logs the settings it applies. Without that line in
+            // 3 s (a log that rolled over, say), the point's own one-second warm-up still follows
+            long end = System.nanoTime() + 3_000_000_000L;
+            while (System.nanoTime() < end && !logged(log, logBefore, "batching for " + model + ": ")) {
+                Thread.sleep(50);
+            }
+        }
+
+        /** Whether the log has {@code text} past {@code from} (bytes), read from there only. */
+        private static boolean logged(Path log, long from, String text) throws IOException {
+            if (!Files.exists(log) || Files.size(log) <= from) {
+                return false;
+            }
+            try (var in = Files.newByteChannel(log)) {
+                in.position(from);
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) Math.min(1 << 20, in.size() - from));
+                in.read(b);
+                return new String(b.array(), 0, b.position(), StandardCharsets.UTF_8).contains(text);
+            }
         }
 
         /**
