@@ -85,7 +85,7 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
                 return null;
             }
             try {
-                return over(RegisteredVersion.declaredBatching(d), named);
+                return over(d, named);
             } catch (InvalidInputException e) {
                 LOG.error("{} keeps its model.json batching: its model's override does not fit it: {}", d, e.getMessage());
                 return null;
@@ -145,6 +145,11 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
         return Optional.of(over(base, named));
     }
 
+    /** The settings an override names, over what a version's model.json declares. */
+    private static BatchingSettings over(ModelDescriptor version, Map<String, Long> named) {
+        return over(RegisteredVersion.declaredBatching(version), named);
+    }
+
     /**
      * The settings an override names, over a version's own.
      *
@@ -195,7 +200,7 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
         record(model, "success", settings == null ? "back to model.json" : settings.toString());
     }
 
-    /** Checked first by {@link #fits}: every version takes the override. */
+    /** The caller knows every version takes the override: {@link #fits} said so, or {@code tune} names every setting. */
     private void apply(String model, Map<String, Long> named) {
         if (named == null) {
             overrides.remove(model);
@@ -204,8 +209,7 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
         }
         for (ModelVersion v : registry.versions(model)) {
             if (v instanceof RegisteredVersion r) {
-                BatchingSettings declared = RegisteredVersion.declaredBatching(r.descriptor());
-                r.tune(named != null ? over(declared, named) : declared);
+                r.tune(named != null ? over(r.descriptor(), named) : RegisteredVersion.declaredBatching(r.descriptor()));
             }
         }
         LOG.info("batching for {}: {}", model, named == null ? "as model.json says"
@@ -217,7 +221,7 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
         over(BatchingSettings.defaults(), named);
         for (ModelVersion v : registry.versions(model)) {
             try {
-                over(RegisteredVersion.declaredBatching(v.descriptor()), named);
+                over(v.descriptor(), named);
             } catch (InvalidInputException e) {
                 throw new InvalidInputException("for " + v.descriptor() + ": " + e.getMessage());
             }
