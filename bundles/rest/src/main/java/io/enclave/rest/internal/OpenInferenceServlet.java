@@ -57,6 +57,11 @@ public class OpenInferenceServlet extends HttpServlet {
     static final String SERVER_NAME = "enclave";
     /** The Open Inference Protocol's binary tensor extension: the JSON part's length. */
     static final String BINARY_HEADER = "Inference-Header-Content-Length";
+    /**
+     * What server metadata lists under {@code extensions}: Triton's clients look for the binary tensor
+     * extension by this name before they send or ask for binary data.
+     */
+    static final List<String> EXTENSIONS = List.of("binary_tensor_data");
     private static final String JSON = "application/json";
     private static final String OCTETS = "application/octet-stream";
     private static final int MAX_SEGMENT = 256;
@@ -193,7 +198,7 @@ public class OpenInferenceServlet extends HttpServlet {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", SERVER_NAME);
         m.put("version", serverVersion);
-        m.put("extensions", List.of());
+        m.put("extensions", EXTENSIONS);
         send(resp, 200, JSON, codec.object(m));
     }
 
