@@ -9,6 +9,8 @@ import static org.junit.Assert.fail;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Hashtable;
@@ -30,6 +32,7 @@ import org.osgi.service.cm.Configuration;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.enclave.api.BatchingControl;
+import io.enclave.api.BatchingOverride;
 import io.enclave.api.BatchingSettings;
 
 /**
@@ -137,6 +140,15 @@ public class OpenInferenceIT extends EnclaveTestSupport {
         }
     }
 
+    /** A file's text; empty while it does not exist yet. */
+    private static String contents(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
     /** Requests admitted for a version and not yet computing, as {@code /metrics} reports them. */
     private int queued(String version) {
         return gauge("enclave_queue_depth", version);
@@ -164,7 +176,7 @@ public class OpenInferenceIT extends EnclaveTestSupport {
         BatchingControl batching = getOsgiService(BatchingControl.class);
         // one worker, one request per batch, a 5 s deadline: hundreds wait, and what still waits after
         // 5 s is refused before it runs
-        batching.tune("minilm", new BatchingSettings(1, 0, 1024, 1, 1, 5_000));
+        batching.tune("minilm", BatchingOverride.of(new BatchingSettings(1, 0, 1024, 1, 1, 5_000)));
         String[] texts = new String[8];
         java.util.Arrays.fill(texts, String.join(" ", java.util.Collections.nCopies(12, "quarterly revenue grew while costs fell")));
         String body = textRequest("wait", texts);
@@ -457,5 +469,35 @@ public class OpenInferenceIT extends EnclaveTestSupport {
         } catch (RuntimeException e) {
             assertEquals("unknown model 'nope'", e.getMessage());
         }
+        // model:tune changes what it is given and keeps what was set before; the rest stays model.json's
+        BatchingControl batching = getOsgiService(BatchingControl.class);
+        try {
+            shellAsAdmin("model:tune --queue 2048 minilm");
+            String tuned = shellAsAdmin("model:tune --max-batch 16 minilm");
+            assertTrue(tuned, tuned.contains("maxBatchSize, queueCapacity"));
+            for (String v : List.of("1.0.0", "1.1.0")) {
+                BatchingSettings s = batching.settings("minilm", org.osgi.framework.Version.parseVersion(v));
+                assertEquals(16, s.maxBatchSize());
+                assertEquals(2048, s.queueCapacity());
+                assertEquals("model.json's delay", 2000, s.maxQueueDelayMicros());
+            }
+            // the stored file names what the operator set, so a later model.json still counts for the rest
+            Path file = Path.of(System.getProperty("karaf.etc"), "io.enclave.batching-minilm.cfg");
+            await("model:tune stored its settings", Duration.ofSeconds(10), () -> contents(file).contains("maxBatchSize"));
+            String stored = contents(file);
+            assertTrue(stored, stored.contains("maxBatchSize") && !stored.contains("maxQueueDelayMicros")
+                    && !stored.contains("deadlineMs"));
+            try {
+                String refused = shellAsAdmin("model:tune --max-workers 0 minilm");
+                fail("a setting out of range is refused: " + refused);
+            } catch (RuntimeException e) {
+                assertTrue(e.getMessage(), e.getMessage().contains("workers must be 1 <= min <= max"));
+            }
+            assertEquals("a refused change leaves the override as it was", 16,
+                    batching.settings("minilm", org.osgi.framework.Version.parseVersion("1.0.0")).maxBatchSize());
+        } finally {
+            shellAsAdmin("model:tune --reset minilm");
+        }
+        assertEquals(32, batching.settings("minilm", org.osgi.framework.Version.parseVersion("1.0.0")).maxBatchSize());
     }
 }

@@ -134,12 +134,12 @@ class MonitorTest {
         }
 
         @Override
-        public java.util.Optional<BatchingSettings> override(String model) {
+        public java.util.Optional<io.enclave.api.BatchingOverride> override(String model) {
             return java.util.Optional.empty();
         }
 
         @Override
-        public void tune(String model, BatchingSettings settings) {
+        public void tune(String model, io.enclave.api.BatchingOverride override) {
         }
     };
 

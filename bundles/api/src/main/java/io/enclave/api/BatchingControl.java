@@ -33,13 +33,22 @@ public interface BatchingControl {
      */
     int running(String model, Version version);
 
-    /** @return the override for a model, if any */
-    Optional<BatchingSettings> override(String model);
+    /**
+     * @return what the model's override names (a null component is left to each version's
+     *         {@code model.json}), if it has one
+     */
+    Optional<BatchingOverride> override(String model);
 
     /**
-     * Overrides a model's settings (null: back to each version's model.json).
+     * Sets a model's override: what it names applies to every version, over the version's own
+     * {@code model.json}, from its next batch on, and to versions installed later. It replaces the
+     * model's earlier override; to change one setting and keep the others, lay the change
+     * {@link BatchingOverride#over(BatchingOverride) over} the current {@link #override}. Null, or an
+     * override that names nothing, goes back to each version's {@code model.json}.
      *
      * @throws ModelNotFoundException unknown model
+     * @throws InvalidInputException  when it would put some version out of range (naming the version);
+     *                                then nothing changes
      */
-    void tune(String model, BatchingSettings settings);
+    void tune(String model, BatchingOverride override);
 }

@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
 
 import io.enclave.api.AuditLog;
 import io.enclave.api.BatchingControl;
+import io.enclave.api.BatchingOverride;
 import io.enclave.api.BatchingSettings;
 import io.enclave.api.Callers;
 import io.enclave.api.EnclaveException;
@@ -40,21 +41,20 @@ import io.enclave.api.ModelVersion;
  * {@code model:tune}, pushed to the model's running versions; a version loaded later picks its
  * model's override up when it becomes ready. An override holds the settings it names: a configuration
  * that sets only {@code maxBatchSize} changes only that, and every other setting stays as each
- * version's model.json declares it ({@code model:tune} names all of them).
+ * version's model.json declares it. {@code model:tune} changes what it is given and keeps the rest of the
+ * override.
  */
 @Component(service = {BatchingControl.class, ManagedServiceFactory.class}, immediate = true,
         configurationPolicy = ConfigurationPolicy.IGNORE,
         property = Constants.SERVICE_PID + "=" + BatchingControl.FACTORY_PID)
 public class BatchingManager implements BatchingControl, ManagedServiceFactory {
     private static final Logger LOG = LoggerFactory.getLogger(BatchingManager.class);
-    static final String[] KEYS = {"maxBatchSize", "maxQueueDelayMicros", "queueCapacity", "minWorkers", "maxWorkers",
-        "deadlineMs"};
 
     private final EngineModelRegistry registry;
     private final ConfigurationAdmin configAdmin;
     private final AuditLog audit;
-    /** Per model, the settings its override names, by key of {@link #KEYS}. */
-    private final Map<String, Map<String, Long>> overrides = new ConcurrentHashMap<>();
+    /** Per model, the settings its override names. */
+    private final Map<String, BatchingOverride> overrides = new ConcurrentHashMap<>();
     private final Map<String, String> pids = new ConcurrentHashMap<>();
     private volatile ConfigRepository configRepository;
 
@@ -80,12 +80,12 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
             }
         }
         registry.batchingOverrides(d -> {
-            Map<String, Long> named = overrides.get(d.name());
+            BatchingOverride named = overrides.get(d.name());
             if (named == null) {
                 return null;
             }
             try {
-                return over(d, named);
+                return named.over(RegisteredVersion.declaredBatching(d));
             } catch (InvalidInputException e) {
                 LOG.error("{} keeps its model.json batching: its model's override does not fit it: {}", d, e.getMessage());
                 return null;
@@ -133,60 +133,23 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
     }
 
     @Override
-    public Optional<BatchingSettings> override(String model) {
-        Map<String, Long> named = overrides.get(model);
-        if (named == null) {
-            return Optional.empty();
-        }
-        // over the newest version's model.json, as model:tune starts from it
-        List<ModelVersion> versions = registry.versions(model);
-        BatchingSettings base = versions.isEmpty() ? BatchingSettings.defaults()
-                : RegisteredVersion.declaredBatching(versions.get(versions.size() - 1).descriptor());
-        return Optional.of(over(base, named));
-    }
-
-    /** The settings an override names, over what a version's model.json declares. */
-    private static BatchingSettings over(ModelDescriptor version, Map<String, Long> named) {
-        return over(RegisteredVersion.declaredBatching(version), named);
-    }
-
-    /**
-     * The settings an override names, over a version's own.
-     *
-     * @throws InvalidInputException when the result is out of range (say, fewer max workers than min)
-     */
-    static BatchingSettings over(BatchingSettings base, Map<String, Long> named) {
-        int minWorkers = intOf(named, "minWorkers", base.minWorkers());
-        // a named minimum above the version's maximum raises the maximum with it, as model:tune does
-        int maxWorkers = named.containsKey("maxWorkers") ? intOf(named, "maxWorkers", 0) : Math.max(base.maxWorkers(), minWorkers);
-        return new BatchingSettings(intOf(named, "maxBatchSize", base.maxBatchSize()),
-                named.getOrDefault("maxQueueDelayMicros", base.maxQueueDelayMicros()),
-                intOf(named, "queueCapacity", base.queueCapacity()), minWorkers, maxWorkers,
-                named.getOrDefault("deadlineMs", base.deadlineMillis()));
-    }
-
-    private static int intOf(Map<String, Long> named, String key, int otherwise) {
-        Long v = named.get(key);
-        if (v == null) {
-            return otherwise;
-        }
-        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-            throw new InvalidInputException(key + " is out of range: " + v);
-        }
-        return (int) (long) v;
-    }
-
-    /** Every setting of {@code s}, by key. */
-    private static Map<String, Long> named(BatchingSettings s) {
-        return Map.of("maxBatchSize", (long) s.maxBatchSize(), "maxQueueDelayMicros", s.maxQueueDelayMicros(),
-                "queueCapacity", (long) s.queueCapacity(), "minWorkers", (long) s.minWorkers(), "maxWorkers",
-                (long) s.maxWorkers(), "deadlineMs", s.deadlineMillis());
+    public Optional<BatchingOverride> override(String model) {
+        return Optional.ofNullable(overrides.get(model));
     }
 
     @Override
-    public void tune(String model, BatchingSettings settings) {
+    public void tune(String model, BatchingOverride override) {
         if (registry.versions(model).isEmpty()) {
             throw new ModelNotFoundException("unknown model '" + model + "'");
+        }
+        BatchingOverride settings = override == null || override.isEmpty() ? null : override;
+        if (settings != null) {
+            try {
+                fits(model, settings);
+            } catch (InvalidInputException e) {
+                record(model, "failure", e.getMessage());
+                throw e;
+            }
         }
         if (configAdmin != null) {
             try {
@@ -196,39 +159,40 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
                 throw new EnclaveException("cannot store the batching settings of " + model + ": " + e.getMessage(), e);
             }
         }
-        apply(model, settings == null ? null : named(settings));
-        record(model, "success", settings == null ? "back to model.json" : settings.toString());
+        apply(model, settings);
+        record(model, "success", settings == null ? "back to model.json" : settings + " over each version's model.json");
     }
 
-    /** The caller knows every version takes the override: {@link #fits} said so, or {@code tune} names every setting. */
-    private void apply(String model, Map<String, Long> named) {
+    /** The caller knows every version takes the override: {@link #fits} said so. */
+    private void apply(String model, BatchingOverride named) {
         if (named == null) {
             overrides.remove(model);
         } else {
-            overrides.put(model, Map.copyOf(named));
+            overrides.put(model, named);
         }
         for (ModelVersion v : registry.versions(model)) {
             if (v instanceof RegisteredVersion r) {
-                r.tune(named != null ? over(r.descriptor(), named) : RegisteredVersion.declaredBatching(r.descriptor()));
+                BatchingSettings own = RegisteredVersion.declaredBatching(r.descriptor());
+                r.tune(named != null ? named.over(own) : own);
             }
         }
-        LOG.info("batching for {}: {}", model, named == null ? "as model.json says"
-                : new java.util.TreeMap<>(named) + " over each version's model.json");
+        LOG.info("batching for {}: {}", model, named == null ? "as model.json says" : named + " over each version's model.json");
     }
 
     /** @throws InvalidInputException naming the version the override would put out of range */
-    private void fits(String model, Map<String, Long> named) {
-        over(BatchingSettings.defaults(), named);
+    private void fits(String model, BatchingOverride named) {
         for (ModelVersion v : registry.versions(model)) {
             try {
-                over(v.descriptor(), named);
+                named.over(RegisteredVersion.declaredBatching(v.descriptor()));
             } catch (InvalidInputException e) {
                 throw new InvalidInputException("for " + v.descriptor() + ": " + e.getMessage());
             }
         }
+        // and for a version that declares nothing: one installed later may not
+        named.over(BatchingSettings.defaults());
     }
 
-    private void store(String model, BatchingSettings s) throws IOException {
+    private void store(String model, BatchingOverride s) throws IOException {
         String pid = null;
         for (Map.Entry<String, String> e : pids.entrySet()) {
             if (e.getValue().equals(model)) {
@@ -241,14 +205,17 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
             }
             return;
         }
+        // only what the override names: the file then says what an operator chose, and the rest follows
+        // each version's model.json, as when the file is written by hand
         Map<String, Object> props = new HashMap<>();
         props.put("model", model);
-        props.put("maxBatchSize", Integer.toString(s.maxBatchSize()));
-        props.put("maxQueueDelayMicros", Long.toString(s.maxQueueDelayMicros()));
-        props.put("queueCapacity", Integer.toString(s.queueCapacity()));
-        props.put("minWorkers", Integer.toString(s.minWorkers()));
-        props.put("maxWorkers", Integer.toString(s.maxWorkers()));
-        props.put("deadlineMs", Long.toString(s.deadlineMillis()));
+        Object[] values = {s.maxBatchSize(), s.maxQueueDelayMicros(), s.queueCapacity(), s.minWorkers(), s.maxWorkers(),
+            s.deadlineMillis()};
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] != null) {
+                props.put(BatchingOverride.KEYS.get(i), values[i].toString());
+            }
+        }
         ConfigRepository repository = configRepository;
         if (repository != null) {
             if (pid != null) {
@@ -291,16 +258,11 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
             return;
         }
         // only what the file names: the rest stays as each version's model.json says
-        Map<String, Long> named = new HashMap<>();
+        BatchingOverride named;
         try {
-            for (String key : KEYS) {
-                Object v = p.get(key);
-                if (v != null && !v.toString().isBlank()) {
-                    named.put(key, Long.parseLong(v.toString().trim()));
-                }
-            }
+            named = parse(p);
             fits(model, named);
-        } catch (InvalidInputException | NumberFormatException e) {
+        } catch (InvalidInputException e) {
             LOG.error("batching configuration {} ignored, the settings in force stay: {}", pid, e.getMessage());
             return;
         }
@@ -308,6 +270,39 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
         if (!named.equals(overrides.get(model))) {
             apply(model, named);
         }
+    }
+
+    /**
+     * The settings a configuration names; a blank value names nothing.
+     *
+     * @throws InvalidInputException a value that is not a whole number, or (for the int settings) is past an int
+     */
+    static BatchingOverride parse(Dictionary<String, ?> p) {
+        Long[] v = new Long[BatchingOverride.KEYS.size()];
+        for (int i = 0; i < v.length; i++) {
+            String key = BatchingOverride.KEYS.get(i);
+            Object raw = p.get(key);
+            if (raw == null || raw.toString().isBlank()) {
+                continue;
+            }
+            try {
+                v[i] = Long.parseLong(raw.toString().trim());
+            } catch (NumberFormatException e) {
+                throw new InvalidInputException(key + " must be a whole number, not '" + raw + "'");
+            }
+        }
+        return new BatchingOverride(asInt(v[0], "maxBatchSize"), v[1], asInt(v[2], "queueCapacity"), asInt(v[3], "minWorkers"),
+                asInt(v[4], "maxWorkers"), v[5]);
+    }
+
+    private static Integer asInt(Long v, String key) {
+        if (v == null) {
+            return null;
+        }
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+            throw new InvalidInputException(key + " is out of range: " + v);
+        }
+        return (int) (long) v;
     }
 
     private static String batchingModel(Object file) {

@@ -2,6 +2,7 @@ package io.enclave.core.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Hashtable;
@@ -11,7 +12,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Version;
 
+import io.enclave.api.BatchingOverride;
 import io.enclave.api.BatchingSettings;
+import io.enclave.api.InvalidInputException;
+import io.enclave.api.ModelNotFoundException;
 
 class BatchingManagerTest {
     private static final String PID = "io.enclave.batching~m";
@@ -83,15 +87,45 @@ class BatchingManagerTest {
     }
 
     @Test
-    void tuneSetsEverySettingForEveryVersion() {
+    void tuneChangesWhatItIsGivenAndKeepsTheRestOfTheOverrideAndOfEachVersionsModelJson() {
         install("1.0.0", Map.of("maxBatchSize", 32, "maxQueueDelayMicros", 2000));
-        install("2.0.0", Map.of("maxBatchSize", 16));
-        BatchingSettings s = new BatchingSettings(4, 0, 16, 1, 1, 1000);
-        manager.tune("m", s);
-        assertEquals(s, settings("1.0.0"));
-        assertEquals(s, settings("2.0.0"));
-        assertEquals(s, manager.override("m").orElseThrow());
+        install("2.0.0", Map.of("maxBatchSize", 16, "deadlineMs", 9000));
+        BatchingSettings d = BatchingSettings.defaults();
+
+        // as model:tune m --queue 64 does: the change over the current override (none yet)
+        manager.tune("m", change(null, null, 64, null).over(manager.override("m").orElse(null)));
+        assertEquals(new BatchingSettings(32, 2000, 64, d.minWorkers(), d.maxWorkers(), d.deadlineMillis()), settings("1.0.0"));
+        assertEquals(new BatchingSettings(16, 0, 64, d.minWorkers(), d.maxWorkers(), 9000), settings("2.0.0"));
+
+        // then model:tune m --max-batch 8: the queue it set before stays
+        manager.tune("m", change(8, null, null, null).over(manager.override("m").orElse(null)));
+        assertEquals(new BatchingSettings(8, 2000, 64, d.minWorkers(), d.maxWorkers(), d.deadlineMillis()), settings("1.0.0"));
+        assertEquals(new BatchingSettings(8, 0, 64, d.minWorkers(), d.maxWorkers(), 9000), settings("2.0.0"));
+        assertEquals(java.util.List.of("maxBatchSize", "queueCapacity"), manager.override("m").orElseThrow().names());
+
+        // an override that does not fit some version is refused, naming it, and nothing changes
+        BatchingSettings before = settings("2.0.0");
+        InvalidInputException refused = assertThrows(InvalidInputException.class,
+                () -> manager.tune("m", change(null, null, null, 0).over(manager.override("m").orElse(null))));
+        assertEquals("for model m 1.0.0 (fake): workers must be 1 <= min <= max <= 256, not 1..0", refused.getMessage());
+        assertEquals(before, settings("2.0.0"));
+        assertEquals(java.util.List.of("maxBatchSize", "queueCapacity"), manager.override("m").orElseThrow().names());
+
+        // every setting named: every version runs exactly that
+        BatchingSettings all = new BatchingSettings(4, 0, 16, 1, 1, 1000);
+        manager.tune("m", BatchingOverride.of(all));
+        assertEquals(all, settings("1.0.0"));
+        assertEquals(all, settings("2.0.0"));
+
         manager.tune("m", null);
         assertEquals(2000, settings("1.0.0").maxQueueDelayMicros());
+        assertEquals(9000, settings("2.0.0").deadlineMillis());
+        assertFalse(manager.override("m").isPresent());
+        assertThrows(ModelNotFoundException.class, () -> manager.tune("nope", change(8, null, null, null)));
+    }
+
+    /** What model:tune's options give: batch size, delay, queue and max workers (null: not given). */
+    private static BatchingOverride change(Integer maxBatch, Long delay, Integer queue, Integer maxWorkers) {
+        return new BatchingOverride(maxBatch, delay, queue, null, maxWorkers, null);
     }
 }

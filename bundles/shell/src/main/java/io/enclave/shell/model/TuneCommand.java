@@ -1,5 +1,8 @@
 package io.enclave.shell.model;
 
+import java.util.List;
+import java.util.Optional;
+
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
@@ -10,13 +13,16 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
 
 import io.enclave.api.BatchingControl;
+import io.enclave.api.BatchingOverride;
 import io.enclave.api.BatchingSettings;
+import io.enclave.api.ModelNotFoundException;
 import io.enclave.api.ModelRegistry;
 import io.enclave.api.ModelVersion;
 
 @Service
-@Command(scope = "model", name = "tune", description = "Shows or changes a model's batching and workers, live; "
-        + "without options it shows them")
+@Command(scope = "model", name = "tune", description = "Shows or changes a model's batching and workers, live, for "
+        + "every version; a setting not given stays as it was, and one never set follows each version's model.json. "
+        + "Without options it shows them")
 public class TuneCommand implements Action {
     @Reference
     BatchingControl batching;
@@ -52,22 +58,18 @@ public class TuneCommand implements Action {
     public Object execute() {
         if (reset) {
             batching.tune(model, null);
-        } else if (maxBatch != null || maxDelayMicros != null || queue != null || minWorkers != null || maxWorkers != null
-                || deadline != null) {
-            BatchingSettings now = batching.override(model).orElseGet(() -> {
-                var versions = registry.versions(model);
-                if (versions.isEmpty()) {
-                    throw new io.enclave.api.ModelNotFoundException("unknown model '" + model + "'");
-                }
-                ModelVersion last = versions.get(versions.size() - 1);
-                return batching.settings(model, last.descriptor().version());
-            });
-            batching.tune(model, new BatchingSettings(maxBatch != null ? maxBatch : now.maxBatchSize(),
-                    maxDelayMicros != null ? maxDelayMicros : now.maxQueueDelayMicros(),
-                    queue != null ? queue : now.queueCapacity(), minWorkers != null ? minWorkers : now.minWorkers(),
-                    maxWorkers != null ? maxWorkers : Math.max(now.maxWorkers(), minWorkers != null ? minWorkers : 0),
-                    deadline != null ? deadline : now.deadlineMillis()));
+        } else {
+            // what is given changes; what the override already named stays; the rest is each version's model.json
+            BatchingOverride change = new BatchingOverride(maxBatch, maxDelayMicros, queue, minWorkers, maxWorkers, deadline);
+            if (!change.isEmpty()) {
+                batching.tune(model, change.over(batching.override(model).orElse(null)));
+            }
         }
+        List<ModelVersion> versions = registry.versions(model);
+        if (versions.isEmpty()) {
+            throw new ModelNotFoundException("unknown model '" + model + "'");
+        }
+        Optional<BatchingOverride> override = batching.override(model);
         ShellTable table = new ShellTable();
         table.column("Version");
         table.column("Max batch").alignRight();
@@ -75,12 +77,12 @@ public class TuneCommand implements Action {
         table.column("Queue").alignRight();
         table.column("Workers").alignRight();
         table.column("Deadline ms").alignRight();
-        table.column("From");
-        for (ModelVersion v : registry.versions(model)) {
+        table.column("Set by the override");
+        String named = override.map(o -> String.join(", ", o.names())).orElse("none (model.json)");
+        for (ModelVersion v : versions) {
             BatchingSettings s = batching.settings(model, v.descriptor().version());
             table.addRow().addContent(v.descriptor().version(), s.maxBatchSize(), s.maxQueueDelayMicros(), s.queueCapacity(),
-                    s.minWorkers() + ".." + s.maxWorkers(), s.deadlineMillis(),
-                    batching.override(model).isPresent() ? "override" : "model.json");
+                    s.minWorkers() + ".." + s.maxWorkers(), s.deadlineMillis(), named);
         }
         table.print(System.out);
         return null;

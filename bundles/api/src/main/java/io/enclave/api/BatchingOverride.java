@@ -1,0 +1,96 @@
+package io.enclave.api;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The batching settings an operator names for a model, laid over each version's own (its
+ * {@code model.json}). A null component is not named: every version keeps what it declares for it.
+ * So {@code maxBatchSize = 16} alone changes the batch size of every version and nothing else.
+ *
+ * @param maxBatchSize        most rows run together, or null
+ * @param maxQueueDelayMicros longest wait for more rows, or null
+ * @param queueCapacity       requests that may wait, or null
+ * @param minWorkers          workers kept even when idle, or null
+ * @param maxWorkers          most workers, or null
+ * @param deadlineMillis      how long a request may wait before it is refused, or null
+ * @see BatchingSettings for what each setting does and its range
+ */
+public record BatchingOverride(Integer maxBatchSize, Long maxQueueDelayMicros, Integer queueCapacity, Integer minWorkers,
+        Integer maxWorkers, Long deadlineMillis) {
+
+    /** The settings' names in a configuration file ({@code etc/io.enclave.batching-<model>.cfg}), in component order. */
+    public static final List<String> KEYS = List.of("maxBatchSize", "maxQueueDelayMicros", "queueCapacity", "minWorkers",
+            "maxWorkers", "deadlineMs");
+
+    /** @return an override that names every setting, as {@code settings} has it */
+    public static BatchingOverride of(BatchingSettings settings) {
+        return new BatchingOverride(settings.maxBatchSize(), settings.maxQueueDelayMicros(), settings.queueCapacity(),
+                settings.minWorkers(), settings.maxWorkers(), settings.deadlineMillis());
+    }
+
+    /** @return true when it names no setting */
+    public boolean isEmpty() {
+        return names().isEmpty();
+    }
+
+    /**
+     * @return what this names, and for the rest what {@code earlier} names (null: nothing): a change
+     *         that keeps an earlier override's other settings
+     */
+    public BatchingOverride over(BatchingOverride earlier) {
+        if (earlier == null) {
+            return this;
+        }
+        return new BatchingOverride(or(maxBatchSize, earlier.maxBatchSize), or(maxQueueDelayMicros, earlier.maxQueueDelayMicros),
+                or(queueCapacity, earlier.queueCapacity), or(minWorkers, earlier.minWorkers), or(maxWorkers, earlier.maxWorkers),
+                or(deadlineMillis, earlier.deadlineMillis));
+    }
+
+    /**
+     * The settings a version runs with under this override. A minimum of workers named above the
+     * version's own maximum (and no maximum named) raises the maximum with it.
+     *
+     * @param version the version's own settings
+     * @throws InvalidInputException naming the setting the result would put out of range
+     */
+    public BatchingSettings over(BatchingSettings version) {
+        int min = or(minWorkers, version.minWorkers());
+        int max = maxWorkers != null ? maxWorkers : Math.max(version.maxWorkers(), min);
+        return new BatchingSettings(or(maxBatchSize, version.maxBatchSize()), or(maxQueueDelayMicros, version.maxQueueDelayMicros()),
+                or(queueCapacity, version.queueCapacity()), min, max, or(deadlineMillis, version.deadlineMillis()));
+    }
+
+    /** @return the names of the settings this names, as a configuration file spells them */
+    public List<String> names() {
+        List<String> names = new ArrayList<>(KEYS.size());
+        Object[] values = values();
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] != null) {
+                names.add(KEYS.get(i));
+            }
+        }
+        return names;
+    }
+
+    /** @return the named settings as {@code name=value}, comma-separated; "nothing" when none */
+    @Override
+    public String toString() {
+        StringBuilder s = new StringBuilder();
+        Object[] values = values();
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] != null) {
+                s.append(s.length() == 0 ? "" : ", ").append(KEYS.get(i)).append('=').append(values[i]);
+            }
+        }
+        return s.length() == 0 ? "nothing" : s.toString();
+    }
+
+    private Object[] values() {
+        return new Object[] {maxBatchSize, maxQueueDelayMicros, queueCapacity, minWorkers, maxWorkers, deadlineMillis};
+    }
+
+    private static <T> T or(T named, T otherwise) {
+        return named != null ? named : otherwise;
+    }
+}
