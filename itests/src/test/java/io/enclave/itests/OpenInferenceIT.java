@@ -499,5 +499,24 @@ public class OpenInferenceIT extends EnclaveTestSupport {
             shellAsAdmin("model:tune --reset minilm");
         }
         assertEquals(32, batching.settings("minilm", org.osgi.framework.Version.parseVersion("1.0.0")).maxBatchSize());
+        // configuration tools can describe a batching file: which settings it may hold, in what range
+        org.osgi.service.metatype.MetaTypeService metatype = getOsgiService(org.osgi.service.metatype.MetaTypeService.class);
+        Bundle core = java.util.Arrays.stream(bundleContext.getBundles()).filter(b -> "enclave-core".equals(b.getSymbolicName()))
+                .findFirst().orElseThrow();
+        org.osgi.service.metatype.MetaTypeInformation info = metatype.getMetaTypeInformation(core);
+        assertTrue("factory PIDs " + java.util.Arrays.toString(info.getFactoryPids()) + ", PIDs "
+                + java.util.Arrays.toString(info.getPids()), java.util.Arrays.asList(info.getFactoryPids()).contains(BatchingControl.FACTORY_PID));
+        org.osgi.service.metatype.ObjectClassDefinition ocd = info.getObjectClassDefinition(BatchingControl.FACTORY_PID, null);
+        List<String> settings = new ArrayList<>();
+        org.osgi.service.metatype.AttributeDefinition batch = null;
+        for (org.osgi.service.metatype.AttributeDefinition a
+                : ocd.getAttributeDefinitions(org.osgi.service.metatype.ObjectClassDefinition.OPTIONAL)) {
+            settings.add(a.getID());
+            batch = "maxBatchSize".equals(a.getID()) ? a : batch;
+        }
+        assertEquals(BatchingOverride.KEYS, settings);
+        String verdict = batch.validate("5000");
+        assertTrue("a batch size past 4096 is flagged: " + verdict, verdict != null && !verdict.isEmpty());
+        assertEquals("", batch.validate("16"));
     }
 }

@@ -22,6 +22,8 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +51,40 @@ import io.enclave.api.ModelVersion;
         property = Constants.SERVICE_PID + "=" + BatchingControl.FACTORY_PID)
 public class BatchingManager implements BatchingControl, ManagedServiceFactory {
     private static final Logger LOG = LoggerFactory.getLogger(BatchingManager.class);
+
+    /**
+     * What a configuration of {@link BatchingControl#FACTORY_PID} may hold, for configuration tools
+     * (Karaf's {@code config:} commands, the web console). Every setting is optional: one left out stays
+     * as each version's model.json says. Read by {@link #updated}, not by Declarative Services, which
+     * is why nothing is designated to this component.
+     */
+    @ObjectClassDefinition(factoryPid = BatchingControl.FACTORY_PID, name = "Enclave batching (per model)",
+            description = "Batching and workers for every version of one model, over each version's model.json")
+    @interface Config {
+        @AttributeDefinition(description = "The model these settings are for (a model name, not a version)")
+        String model();
+
+        @AttributeDefinition(required = false, min = "1", max = "4096", description = "Most rows run together; 1 turns batching off")
+        int maxBatchSize();
+
+        @AttributeDefinition(required = false, min = "0", max = "1000000",
+                description = "Longest wait for more rows once a batch is forming, in microseconds")
+        long maxQueueDelayMicros();
+
+        @AttributeDefinition(required = false, min = "1", max = "1000000",
+                description = "Requests that may wait; more are refused at once with 503 and Retry-After")
+        int queueCapacity();
+
+        @AttributeDefinition(required = false, min = "1", max = "256", description = "Workers kept even when idle")
+        int minWorkers();
+
+        @AttributeDefinition(required = false, min = "1", max = "256", description = "Most workers")
+        int maxWorkers();
+
+        @AttributeDefinition(required = false, min = "1", max = "3600000",
+                description = "A request still queued this many milliseconds after it arrived is refused before it runs")
+        long deadlineMs();
+    }
 
     private final EngineModelRegistry registry;
     private final ConfigurationAdmin configAdmin;
