@@ -69,7 +69,7 @@ public class TuneCommand implements Action {
         if (versions.isEmpty()) {
             throw new ModelNotFoundException("unknown model '" + model + "'");
         }
-        Optional<BatchingOverride> override = batching.override(model);
+        Optional<BatchingOverride> override = batching.override(model).filter(o -> !o.isEmpty());
         ShellTable table = new ShellTable();
         table.column("Version");
         table.column("Max batch").alignRight();
