@@ -1,7 +1,9 @@
 package io.enclave.api;
 
-import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The batching settings an operator names for a model, laid over each version's own (its
@@ -31,7 +33,7 @@ public record BatchingOverride(Integer maxBatchSize, Long maxQueueDelayMicros, I
 
     /** @return true when it names no setting */
     public boolean isEmpty() {
-        return names().isEmpty();
+        return named().isEmpty();
     }
 
     /**
@@ -63,31 +65,26 @@ public record BatchingOverride(Integer maxBatchSize, Long maxQueueDelayMicros, I
 
     /** @return the names of the settings this names, as a configuration file spells them */
     public List<String> names() {
-        List<String> names = new ArrayList<>(KEYS.size());
-        Object[] values = values();
+        return List.copyOf(named().keySet());
+    }
+
+    /** @return the settings this names, by their names in a configuration file, in component order */
+    public Map<String, Object> named() {
+        Object[] values = {maxBatchSize, maxQueueDelayMicros, queueCapacity, minWorkers, maxWorkers, deadlineMillis};
+        Map<String, Object> named = new LinkedHashMap<>();
         for (int i = 0; i < values.length; i++) {
             if (values[i] != null) {
-                names.add(KEYS.get(i));
+                named.put(KEYS.get(i), values[i]);
             }
         }
-        return names;
+        return Collections.unmodifiableMap(named);
     }
 
     /** @return the named settings as {@code name=value}, comma-separated; "nothing" when none */
     @Override
     public String toString() {
-        StringBuilder s = new StringBuilder();
-        Object[] values = values();
-        for (int i = 0; i < values.length; i++) {
-            if (values[i] != null) {
-                s.append(s.length() == 0 ? "" : ", ").append(KEYS.get(i)).append('=').append(values[i]);
-            }
-        }
-        return s.length() == 0 ? "nothing" : s.toString();
-    }
-
-    private Object[] values() {
-        return new Object[] {maxBatchSize, maxQueueDelayMicros, queueCapacity, minWorkers, maxWorkers, deadlineMillis};
+        String named = named().toString();
+        return named.length() == 2 ? "nothing" : named.substring(1, named.length() - 1);
     }
 
     private static <T> T or(T named, T otherwise) {

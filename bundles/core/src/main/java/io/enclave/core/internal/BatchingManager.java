@@ -3,7 +3,6 @@ package io.enclave.core.internal;
 import java.io.IOException;
 import java.util.Dictionary;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -245,13 +244,7 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
         // each version's model.json, as when the file is written by hand
         Map<String, Object> props = new HashMap<>();
         props.put("model", model);
-        Object[] values = {s.maxBatchSize(), s.maxQueueDelayMicros(), s.queueCapacity(), s.minWorkers(), s.maxWorkers(),
-            s.deadlineMillis()};
-        for (int i = 0; i < values.length; i++) {
-            if (values[i] != null) {
-                props.put(BatchingOverride.KEYS.get(i), values[i].toString());
-            }
-        }
+        s.named().forEach((key, value) -> props.put(key, value.toString()));
         ConfigRepository repository = configRepository;
         if (repository != null) {
             if (pid != null) {
