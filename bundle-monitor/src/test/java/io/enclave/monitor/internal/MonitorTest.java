@@ -5,11 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Version;
 
 import io.enclave.api.BatchingControl;
@@ -184,6 +187,43 @@ class MonitorTest {
         assertEquals(1, gpus.size());
         assertEquals(0.93, gpus.get(0).utilizationRatio(), 1e-9);
         assertEquals(1024.0 * 1024 * 1024, gpus.get(0).memoryUsedBytes());
+    }
+
+    /**
+     * What an H100's driver (580.159.04) printed for this query, idle and then under a bf16 matrix
+     * product holding 20 GiB: read by {@link GpuTelemetry} on that machine as 0.0 and then 1.0, with
+     * 21 363 MiB in use. A script stands in for the driver here.
+     */
+    @Test
+    void aDriversFiguresBecomeGpuMetricsAndABusyGpuAlerts(@TempDir Path dir) throws Exception {
+        Path figures = dir.resolve("figures.csv");
+        Files.writeString(figures, "0, 0, 0, 81559\n");
+        Path smi = dir.resolve("nvidia-smi");
+        Files.writeString(smi, "#!/bin/sh\n"
+                + "[ \"$*\" = '--query-gpu=index,utilization.gpu,memory.used,memory.total --format=csv,noheader,nounits' ]"
+                + " || exit 2\nexec cat '" + figures + "'\n");
+        assertTrue(smi.toFile().setExecutable(true));
+        GpuTelemetry idle = new GpuTelemetry(smi);
+        assertEquals(List.of(new GpuTelemetry.Gpu(0, 0.0, 0.0, 81559.0 * 1024 * 1024)), idle.read());
+
+        Files.writeString(figures, "0, 100, 21363, 81559\n");
+        PrometheusMetrics metrics = new PrometheusMetrics(registry, router, stats, batching, new GpuTelemetry(smi));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        metrics.write(out);
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("enclave_gpu_utilization_ratio{gpu=\"0\"} 1.0"), text);
+        assertTrue(text.contains("enclave_gpu_memory_used_bytes{gpu=\"0\"} 2.2400729088E10"), text);
+
+        AlertChecker checker = new AlertChecker(registry, stats, metrics, config(200, 2));
+        try {
+            checker.check(0);
+            checker.check(2_000_000_000L);
+            assertEquals(1, checker.active().size());
+            assertEquals("EnclaveGpuUtilizationHigh", checker.active().get(0).name());
+            assertEquals("gpu 0", checker.active().get(0).subject());
+        } finally {
+            checker.deactivate();
+        }
     }
 
     @Test
