@@ -161,6 +161,73 @@ public class DeployIT extends EnclaveTestSupport {
         assertTrue(audit, audit.contains("\"model.deploy\"") && audit.contains("\"model.undeploy\""));
     }
 
+    /**
+     * ONNX Runtime's pool threads are native threads: they carry the name of the Java thread that created
+     * the session (as Linux names a new thread), but the JVM does not list them. Counted per name, over
+     * what the JVM's own threads of that name account for.
+     */
+    private static int enginePoolThreads() {
+        Map<String, Integer> java = new java.util.HashMap<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            String n = t.getName();
+            java.merge(n.length() > 15 ? n.substring(0, 15) : n, 1, Integer::sum);
+        }
+        Map<String, Integer> tasks = new java.util.HashMap<>();
+        try (Stream<Path> all = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : (Iterable<Path>) all::iterator) {
+                try {
+                    tasks.merge(Files.readString(task.resolve("comm")).trim(), 1, Integer::sum);
+                } catch (java.io.IOException ended) {
+                    // a thread that ended while listed
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        int extra = 0;
+        for (Map.Entry<String, Integer> e : tasks.entrySet()) {
+            if (java.containsKey(e.getKey())) {
+                extra += Math.max(0, e.getValue() - java.get(e.getKey()));
+            }
+        }
+        return extra;
+    }
+
+    @Test
+    public void aVersionsThreadCountsInModelJsonSizeItsEngineAndAWrongOneIsRefusedOnUpload() throws Exception {
+        Path wrong = ModelJars.bare(MINILM_110, "threadless", "1.0.0", Map.of("threads", Map.of("intraOp", 2.5)),
+                WORK.resolve("threadless.zip"), false);
+        Reply refused = upload(wrong, admin());
+        assertEquals(refused.body(), 400, refused.status());
+        assertTrue(refused.error(), refused.error().contains("'threads.intraOp' must be a whole number from 0 to 256, not 2.5"));
+        assertTrue("nothing is left of it", gone("threadless"));
+
+        int before = enginePoolThreads();
+        Path zip = ModelJars.bare(MINILM_110, "threaded", "1.0.0", Map.of("threads", Map.of("intraOp", 3)),
+                WORK.resolve("threaded.zip"), false);
+        Reply created = upload(zip, admin());
+        assertEquals(created.body(), 201, created.status());
+        assertEquals("READY", created.json().get("state").asText());
+        try {
+            // intra-op 3: two pool threads beside the thread that calls; the shipped versions use the engine's setting
+            await("two more engine pool threads", Duration.ofSeconds(10), () -> enginePoolThreads() - before == 2);
+            String text = "a cat sits on the mat";
+            Reply threaded = post("/v2/models/threaded/infer", body(text));
+            Reply shipped = post("/v2/models/minilm/versions/1.1.0/infer", body(text));
+            assertEquals(threaded.body(), 200, threaded.status());
+            com.fasterxml.jackson.databind.JsonNode a = shipped.json().get("outputs").get(0).get("data");
+            com.fasterxml.jackson.databind.JsonNode b = threaded.json().get("outputs").get(0).get("data");
+            assertEquals(384, b.size());
+            for (int i = 0; i < 384; i++) {
+                assertEquals("the same graph answers the same, element " + i, a.get(i).asDouble(), b.get(i).asDouble(), 1e-5);
+            }
+        } finally {
+            assertEquals(204, delete("/enclave/v1/models/threaded/versions/1.0.0").status());
+        }
+        await("threaded gone", Duration.ofSeconds(30), () -> gone("threaded"));
+        await("its pool ended with it", Duration.ofSeconds(10), () -> enginePoolThreads() == before);
+    }
+
     @Test
     public void theShellDeploysJarsAndMavenArtifactsAndFeaturesComeFromAFileRepository() throws Exception {
         Path jar = ModelJars.derive(MINILM_110, "shelled", "1.0.0", Map.of(), WORK);

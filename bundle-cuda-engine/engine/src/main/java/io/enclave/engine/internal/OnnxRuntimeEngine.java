@@ -5,6 +5,9 @@ import java.io.InputStream;
 import java.util.Map;
 import java.util.function.Supplier;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.onnxruntime.engine.OrtNDManager;
@@ -14,6 +17,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.enclave.api.ArtifactSource;
 import io.enclave.api.CryptoService;
+import io.enclave.api.EngineThreads;
 import io.enclave.api.InferenceEngine;
 import io.enclave.api.LoadedModel;
 import io.enclave.api.ModelDescriptor;
@@ -25,6 +29,7 @@ import io.enclave.api.ModelLoadException;
  */
 final class OnnxRuntimeEngine implements InferenceEngine {
     static final String NAME = "onnxruntime";
+    private static final Logger LOG = LoggerFactory.getLogger(OnnxRuntimeEngine.class);
 
     static final String ENCRYPTED_SUFFIX = ".enc";
 
@@ -72,7 +77,17 @@ final class OnnxRuntimeEngine implements InferenceEngine {
     }
 
     private LoadedModel open(ModelDescriptor descriptor, ArtifactSource source, byte[] graph) throws Exception {
-        OrtSession session = createSession(graph);
+        EngineSettings threads;
+        try {
+            threads = settings.over(EngineThreads.from(descriptor.properties().get(EngineThreads.PROPERTY)));
+        } catch (IllegalArgumentException e) {
+            throw new ModelLoadException(descriptor + ": " + e.getMessage(), e);
+        }
+        OrtSession session = createSession(graph, threads);
+        if (!threads.equals(settings)) {
+            LOG.info("{}: ONNX Runtime session with {} (its model.json's \"threads\"; the engine's: {})", descriptor,
+                    threads, settings);
+        }
         Model model;
         try {
             model = Model.newInstance(descriptor.id(), Device.cpu(), Djl.ONNX_RUNTIME);
@@ -91,7 +106,7 @@ final class OnnxRuntimeEngine implements InferenceEngine {
         }
     }
 
-    private OrtSession createSession(byte[] graph) throws OrtException {
+    private static OrtSession createSession(byte[] graph, EngineSettings settings) throws OrtException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);

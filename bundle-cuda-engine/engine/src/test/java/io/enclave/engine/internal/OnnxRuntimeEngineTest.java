@@ -179,6 +179,64 @@ class OnnxRuntimeEngineTest {
         assertTrue(e.getMessage().contains("UTF-8"), e.getMessage());
     }
 
+    /**
+     * A version's own thread count reaches its session: ONNX Runtime's intra-op pool threads start on the
+     * thread that creates the session and carry its name, so they can be counted; they end with the model.
+     */
+    @Test
+    void aVersionsThreadsInModelJsonSizeItsSessionAndEndWithIt() throws Exception {
+        ArtifactSource source = new Folder(MODEL, Map.of("model.onnx", "all-minilm-l6-v2-q.onnx",
+                "tokenizer.json", "all-minilm-l6-v2-q-tokenizer.json"));
+        LoadedModel three = loadOn("ortprobe3", descriptor(source).properties(Map.of("threads", Map.of("intraOp", 3))).build(),
+                source);
+        LoadedModel engines = loadOn("ortprobe1", descriptor(source).build(), source);
+        try {
+            assertEquals(2, threadsNamed("ortprobe3"), "intra-op 3: two pool threads beside the thread that called");
+            assertEquals(0, threadsNamed("ortprobe1"), "the engine's intra-op 1: no pool");
+            NamedTensor text = NamedTensor.ofStrings("text", "the invoice was paid on time", "a cat sits on the mat");
+            assertArrayEquals(engines.infer(List.of(text)).get(0).floats(), three.infer(List.of(text)).get(0).floats(), 1e-5f);
+        } finally {
+            three.close();
+            engines.close();
+        }
+        assertEquals(0, threadsNamed("ortprobe3"), "closing the model ends its pool");
+
+        ModelLoadException wrong = assertThrows(ModelLoadException.class, () -> engine.load(
+                descriptor(source).properties(Map.of("threads", Map.of("intraOp", 1.5))).build(), source));
+        assertTrue(wrong.getMessage().contains("'threads.intraOp' must be a whole number from 0 to 256, not 1.5"),
+                wrong.getMessage());
+    }
+
+    private static LoadedModel loadOn(String threadName, ModelDescriptor d, ArtifactSource source) throws Exception {
+        LoadedModel[] loaded = new LoadedModel[1];
+        Exception[] failed = new Exception[1];
+        Thread t = new Thread(() -> {
+            try {
+                loaded[0] = engine.load(d, source);
+            } catch (Exception e) {
+                failed[0] = e;
+            }
+        }, threadName);
+        t.start();
+        t.join();
+        if (failed[0] != null) {
+            throw failed[0];
+        }
+        return loaded[0];
+    }
+
+    private static long threadsNamed(String name) throws IOException {
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            return tasks.filter(task -> {
+                try {
+                    return Files.readString(task.resolve("comm")).trim().equals(name);
+                } catch (IOException gone) {
+                    return false;
+                }
+            }).count();
+        }
+    }
+
     @Test
     void missingArtifactFailsTheLoadWithItsName() {
         ArtifactSource empty = new Folder(MODEL, Map.of());

@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.enclave.api.ArtifactSource;
 import io.enclave.api.DataType;
+import io.enclave.api.EngineThreads;
 import io.enclave.api.ModelDescriptor;
 import io.enclave.api.TensorSpec;
 
@@ -28,7 +29,7 @@ final class ModelJson {
     static final int MAX_BYTES = 1 << 20;
     private static final Set<String> KNOWN = Set.of("name", "version", "engine", "platform", "artifact",
             "description", "inputs", "outputs", "labels", "fallback", "preprocessing", "postprocessing",
-            "batching", "device", "sample", "timeoutMs", "faults", "canary", "shadow", "circuitBreaker");
+            "batching", "device", "sample", "timeoutMs", "faults", "canary", "shadow", "circuitBreaker", "threads");
 
     private static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder()
@@ -108,7 +109,7 @@ final class ModelJson {
         Map<String, Object> props = new java.util.LinkedHashMap<>();
         checkServing(root, name);
         for (String f : List.of("description", "batching", "device", "sample", "timeoutMs", "faults", "canary", "shadow",
-                "circuitBreaker")) {
+                "circuitBreaker", "threads")) {
             if (root.has(f)) {
                 props.put(f, MAPPER.convertValue(root.get(f), Object.class));
             }
@@ -136,6 +137,11 @@ final class ModelJson {
         for (String key : List.of("window", "minCalls", "failureRatePercent", "slowCallRatePercent", "slowCallMs", "openMs",
                 "halfOpenCalls")) {
             range(root, "circuitBreaker", key, 1, 3_600_000);
+        }
+        try {
+            EngineThreads.from(MAPPER.convertValue(root.get(EngineThreads.PROPERTY), Object.class));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("model.json " + e.getMessage());
         }
     }
 

@@ -80,6 +80,25 @@ class ModelJsonTest {
     }
 
     @Test
+    void aVersionsThreadCountsReachItsDescriptorAndMistakesFailTheInstall() throws Exception {
+        String threads = "\"labels\": [\"a\", \"b\"], \"threads\": ";
+        ModelDescriptor d = read(ModelBundles.MODEL_JSON.replace("\"labels\": [\"a\", \"b\"]",
+                threads + "{\"intraOp\": 2, \"spinning\": false}"), "tiny");
+        assertEquals(java.util.Map.of("intraOp", 2, "spinning", false), d.properties().get("threads"));
+        for (String[] wrong : new String[][] {
+                {"{\"intraOp\": 2.5}", "'threads.intraOp' must be a whole number from 0 to 256, not 2.5"},
+                {"{\"intraOp\": -1}", "'threads.intraOp' must be a whole number from 0 to 256, not -1"},
+                {"{\"interOp\": 0}", "'threads.interOp' must be a whole number from 1 to 256, not 0"},
+                {"{\"intraOp\": 257}", "not 257"},
+                {"{\"spinning\": \"no\"}", "'threads.spinning' must be true or false"},
+                {"{\"intraop\": 2}", "'threads' has unknown key 'intraop'"},
+                {"4", "'threads' must be an object"}}) {
+            String message = error(ModelBundles.MODEL_JSON.replace("\"labels\": [\"a\", \"b\"]", threads + wrong[0]), "tiny");
+            assertTrue(message.contains(wrong[1]), message);
+        }
+    }
+
+    @Test
     void aHugeModelJsonIsRefusedUnread() {
         String huge = "{\"description\": \"" + "x".repeat(ModelJson.MAX_BYTES) + "\"}";
         assertTrue(error(huge, "tiny").contains("larger than"));
