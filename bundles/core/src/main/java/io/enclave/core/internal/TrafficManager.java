@@ -551,6 +551,7 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
         pids.put(pid, read.model());
         TrafficRules current = rules.get(read.model());
         if (current != null && read.revision() < current.revision()) {
+            restoreIfStale(pid, current);
             return;
         }
         if (current != null && TrafficRulesCodec.sameRouting(current, read)) {
@@ -564,6 +565,36 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
     }
 
     private final Map<String, String> pids = new ConcurrentHashMap<>();
+
+    /**
+     * An older revision arrived: usually the late echo of our own earlier write, and then the stored
+     * configuration already holds the newer one. But Karaf writes the rules file in place, and File
+     * Install may read it half-written and store that in ConfigAdmin: the file is right, ConfigAdmin is
+     * not, and the next start would begin from the torn copy. When the stored copy really is older than
+     * the rules in force, they are stored again.
+     */
+    private void restoreIfStale(String pid, TrafficRules current) {
+        if (configAdmin == null) {
+            return;
+        }
+        try {
+            Dictionary<String, Object> stored = configAdmin.getConfiguration(pid, "?").getProperties();
+            Object revision = stored == null ? null : stored.get(TrafficRulesCodec.REVISION);
+            long storedRevision;
+            try {
+                storedRevision = revision == null ? 0 : Long.parseLong(revision.toString().trim());
+            } catch (NumberFormatException e) {
+                storedRevision = 0;
+            }
+            if (storedRevision < current.revision()) {
+                LOG.warn("the stored traffic rules of {} ({}) were older than those in force (revision {} < {}): stored again",
+                        current.model(), pid, storedRevision, current.revision());
+                store(current);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.error("cannot check the stored traffic rules of {}: {}", current.model(), e.getMessage());
+        }
+    }
 
     @Override
     public synchronized void deleted(String pid) {
