@@ -62,8 +62,12 @@ public class RestartIT {
                     if (http == null) {
                         http = client();
                     }
+                    // the models answer, and the management API is published (401 without a login, not
+                    // 404): at a first start its feature can come up a moment after the models
                     if (http.send(HttpRequest.newBuilder(URI.create(base() + "/v2/health/ready")).build(),
-                            HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                            HttpResponse.BodyHandlers.discarding()).statusCode() == 200
+                            && http.send(HttpRequest.newBuilder(URI.create(base() + "/enclave/v1/models")).build(),
+                                    HttpResponse.BodyHandlers.discarding()).statusCode() != 404) {
                         return;
                     }
                 }
