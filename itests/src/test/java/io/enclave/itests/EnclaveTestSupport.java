@@ -244,8 +244,10 @@ public abstract class EnclaveTestSupport extends KarafTestSupport {
         }
         try {
             // the tests also call versions that take no traffic: wait for every installed one
+            // and the management API is published (401 without a login, not 404)
             return get("/v2/health/ready", ANONYMOUS).status() == 200
-                    && getOsgiService(io.enclave.api.ModelRegistry.class).allReady();
+                    && getOsgiService(io.enclave.api.ModelRegistry.class).allReady()
+                    && get("/enclave/v1/models", ANONYMOUS).status() != 404;
         } catch (Exception e) {
             return false;
         }
