@@ -65,9 +65,7 @@ public class EngineRegistrar {
         props.put(InferenceEngine.PROP_DEVICE, cpu.device());
         props.put("engine.version", version);
         registrations.add(context.registerService(InferenceEngine.class, cpu, props));
-        LOG.info("ONNX Runtime {} ready on cpu (intra-op threads {}, inter-op threads {}, spinning {})", version,
-                settings.intraOpThreads() == 0 ? "auto" : settings.intraOpThreads(), settings.interOpThreads(),
-                settings.spinning());
+        LOG.info("ONNX Runtime {} ready on cpu ({})", version, settings);
     }
 
     @Deactivate
