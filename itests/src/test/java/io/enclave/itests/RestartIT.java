@@ -151,10 +151,15 @@ public class RestartIT {
                 + "\"percent\": 25}, \"shadow\": \"1.1.0\", \"stickyHeader\": \"Enclave-Route-Key\", "
                 + "\"slo\": {\"maxErrorRate\": 0.02, \"maxP99Ms\": 250, \"minRequests\": 50, \"windowSeconds\": 30}}");
         JsonNode before = call("GET", "/enclave/v1/models/minilm", null).get("traffic");
+        Path rules = karaf.resolve("etc/io.enclave.traffic-minilm.cfg");
+        String written = Files.readString(rules);
+        // the shipped file's explanation stays above the rules Enclave wrote into it
+        assertTrue(written, written.startsWith("# Traffic rules for the model 'minilm'") && written.contains("canary.percent = 25"));
         stop();
         start();
         JsonNode after = call("GET", "/enclave/v1/models/minilm", null).get("traffic");
         assertEquals(before, after);
+        assertEquals("the file is as it was written", written, Files.readString(rules));
         assertEquals(25.0, after.path("canary").path("percent").asDouble(), 0);
         assertTrue(after.toString(), after.path("slo").path("maxP99Ms").asDouble() == 250);
         JsonNode versions = call("GET", "/enclave/v1/models/minilm", null).get("versions");

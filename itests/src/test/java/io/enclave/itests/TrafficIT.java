@@ -368,4 +368,43 @@ public class TrafficIT extends EnclaveTestSupport {
         assertEquals(before, after);
         assertFalse(after.toString(), after.canary() == null);
     }
+
+    /**
+     * The file in etc/ is an operator's too: a deployment tool's template (no revision line) or a
+     * config:property-set applies to the next request, and Enclave's next change keeps their comments.
+     */
+    @Test
+    public void rulesWrittenByHandOrWithTheConfigCommandsApply() throws Exception {
+        Reply r = put("/enclave/v1/models/minilm/traffic", "{\"stable\": \"1.1.0\", \"canary\": {\"version\": \"1.0.0\", "
+                + "\"percent\": 10}}", admin());
+        assertEquals(r.body(), 200, r.status());
+        TrafficControl traffic = getOsgiService(TrafficControl.class);
+        long revision = traffic.rules("minilm").revision();
+        assertTrue("Enclave's write has a revision: " + revision, revision > 0);
+
+        Path file = Path.of(System.getProperty("karaf.etc"), "io.enclave.traffic-minilm.cfg");
+        Path template = file.resolveSibling(".traffic-it-template");
+        Files.writeString(template, "# from the operations repository\nmodel = minilm\nversion.stable = 1.1.0\n"
+                + "canary.version = 1.0.0\ncanary.percent = 40\n");
+        Files.move(template, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        await("the template's 40 % in force", Duration.ofSeconds(20), () -> traffic.rules("minilm").canaryPercent() == 40);
+        assertTrue(traffic.rules("minilm").revision() > revision);
+        JsonNode shown = get("/enclave/v1/models/minilm").json().get("traffic");
+        assertEquals(shown.toString(), 40.0, shown.path("canary").path("percent").asDouble(), 0);
+
+        // with the container roles an Enclave admin's login carries (Karaf's config commands need manager)
+        executeCommand("config:property-set -p io.enclave.traffic~minilm canary.percent 5",
+                new org.apache.karaf.jaas.boot.principal.UserPrincipal("admin"),
+                new org.apache.karaf.jaas.boot.principal.RolePrincipal("admin"),
+                new org.apache.karaf.jaas.boot.principal.RolePrincipal("manager"),
+                new org.apache.karaf.jaas.boot.principal.RolePrincipal("ssh"));
+        await("config:property-set's 5 % in force", Duration.ofSeconds(20), () -> traffic.rules("minilm").canaryPercent() == 5);
+
+        r = put("/enclave/v1/models/minilm/traffic", "{\"stable\": \"1.1.0\", \"canary\": {\"version\": \"1.0.0\", "
+                + "\"percent\": 20}}", admin());
+        assertEquals(r.body(), 200, r.status());
+        String text = Files.readString(file);
+        assertTrue(text, text.startsWith("# from the operations repository\nmodel = minilm\n") && text.contains("canary.percent = 20")
+                && text.contains("revision = "));
+    }
 }

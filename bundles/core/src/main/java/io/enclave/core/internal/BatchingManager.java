@@ -2,12 +2,11 @@ package io.enclave.core.internal;
 
 import java.io.IOException;
 import java.util.Dictionary;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
-import org.apache.karaf.config.core.ConfigRepository;
 import org.osgi.framework.Constants;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.Version;
@@ -18,9 +17,6 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
@@ -91,7 +87,7 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
     /** Per model, the settings its override names. */
     private final Map<String, BatchingOverride> overrides = new ConcurrentHashMap<>();
     private final Map<String, String> pids = new ConcurrentHashMap<>();
-    private volatile ConfigRepository configRepository;
+    private final ConfigFiles files;
 
     @Activate
     public BatchingManager(@Reference(name = "Audit") AuditLog audit, @Reference(name = "Config") ConfigurationAdmin configAdmin,
@@ -99,6 +95,7 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
         this.audit = audit;
         this.configAdmin = configAdmin;
         this.registry = registry;
+        this.files = configAdmin == null ? null : new ConfigFiles(configAdmin, ConfigFiles.karafEtc());
         if (configAdmin != null) {
             try {
                 Configuration[] existing = configAdmin.listConfigurations(
@@ -126,18 +123,6 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
                 return null;
             }
         });
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void bindConfigRepository(ConfigRepository r) {
-        configRepository = r;
-    }
-
-    void unbindConfigRepository(ConfigRepository r) {
-        if (configRepository == r) {
-            configRepository = null;
-        }
     }
 
     @Override
@@ -242,21 +227,10 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
         }
         // only what the override names: the file then says what an operator chose, and the rest follows
         // each version's model.json, as when the file is written by hand
-        Map<String, Object> props = new HashMap<>();
+        Map<String, String> props = new LinkedHashMap<>();
         props.put("model", model);
         s.named().forEach((key, value) -> props.put(key, value.toString()));
-        ConfigRepository repository = configRepository;
-        if (repository != null) {
-            if (pid != null) {
-                repository.update(pid, props);
-            } else {
-                pids.put(repository.createFactoryConfiguration(FACTORY_PID, model, props), model);
-            }
-            return;
-        }
-        Configuration c = pid != null ? configAdmin.getConfiguration(pid, "?")
-                : configAdmin.getFactoryConfiguration(FACTORY_PID, model, "?");
-        c.update(new java.util.Hashtable<>(props));
+        pids.put(files.write(pid, FACTORY_PID, model, props), model);
     }
 
     private void record(String model, String outcome, String detail) {

@@ -13,7 +13,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-import org.apache.karaf.config.core.ConfigRepository;
 import org.osgi.framework.Constants;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.Version;
@@ -50,8 +49,8 @@ import io.enclave.api.VersionStats;
 
 /**
  * Owns every model's traffic rules. The rules live in memory, so a change is whole and immediate for
- * the next request, and in ConfigAdmin (one named factory configuration per model, which Karaf
- * writes to {@code etc/io.enclave.traffic-<model>.cfg}), so they survive restarts and
+ * the next request, and in ConfigAdmin (one named factory configuration per model, written whole to
+ * {@code etc/io.enclave.traffic-<model>.cfg} too: {@link ConfigFiles}), so they survive restarts and
  * {@code config:edit} or an edited file changes them too. Each write carries a revision: the echo
  * of an older write that ConfigAdmin delivers late never undoes a newer change.
  *
@@ -71,7 +70,7 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
     private final ConfigurationAdmin configAdmin;
     private final AuditLog audit;
     private volatile InferenceStats stats;
-    private volatile ConfigRepository configRepository;
+    private final ConfigFiles files;
     private volatile boolean active;
     private ScheduledExecutorService checker;
 
@@ -85,6 +84,7 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
         this.audit = audit;
         this.configAdmin = configAdmin;
         this.registry = registry;
+        this.files = configAdmin == null ? null : new ConfigFiles(configAdmin, ConfigFiles.karafEtc());
     }
 
     @Activate
@@ -146,19 +146,6 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
             } catch (RuntimeException e) {
                 LOG.debug("observer {} failed: {}", o, e.toString());
             }
-        }
-    }
-
-    /** Karaf's own: writes configurations back to etc/. Absent outside Karaf. */
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void bindConfigRepository(ConfigRepository r) {
-        configRepository = r;
-    }
-
-    void unbindConfigRepository(ConfigRepository r) {
-        if (configRepository == r) {
-            configRepository = null;
         }
     }
 
@@ -378,25 +365,15 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
     }
 
     /**
-     * Through Karaf's configuration repository when there is one, as {@code config:edit} does, so the
-     * rules land in {@code etc/io.enclave.traffic-<model>.cfg}: an existing file is rewritten in place,
-     * a model without one gets one.
+     * Into ConfigAdmin and {@code etc/io.enclave.traffic-<model>.cfg} (or the file the model's rules
+     * came from), the file replaced whole: see {@link ConfigFiles}.
      */
     private void store(TrafficRules updated) throws IOException {
-        Map<String, Object> props = new HashMap<>(TrafficRulesCodec.write(updated));
-        String pid = pidOf(updated.model());
-        ConfigRepository repository = configRepository;
-        if (repository != null) {
-            if (pid != null) {
-                repository.update(pid, props);
-            } else {
-                pids.put(repository.createFactoryConfiguration(FACTORY_PID, updated.model(), props), updated.model());
-            }
-            return;
-        }
-        Configuration c = pid != null ? configAdmin.getConfiguration(pid, "?")
-                : configAdmin.getFactoryConfiguration(FACTORY_PID, updated.model(), "?");
-        c.update(new java.util.Hashtable<>(props));
+        // keys the file lacks are added in this order, after those it has
+        Map<String, String> props = new TreeMap<>();
+        TrafficRulesCodec.write(updated).forEach((k, v) -> props.put(k, v.toString()));
+        String pid = files.write(pidOf(updated.model()), FACTORY_PID, updated.model(), props);
+        pids.put(pid, updated.model());
     }
 
     private String pidOf(String model) {
@@ -550,7 +527,20 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
         }
         pids.put(pid, read.model());
         TrafficRules current = rules.get(read.model());
-        if (current != null && read.revision() < current.revision()) {
+        if (current != null && !p.containsKey(TrafficRulesCodec.REVISION)) {
+            if (TrafficRulesCodec.sameRouting(read, TrafficRules.none(read.model()))
+                    && !TrafficRulesCodec.sameRouting(read, current)) {
+                // an empty file is how one looks while something rewrites it in place (Karaf's config
+                // commands do), so it is not taken for "no rules": deleting the file is how to go back
+                LOG.warn("an empty traffic configuration for {} ({}) was ignored; the rules in force stay. "
+                        + "Delete the file to go back to the default routing", read.model(), pid);
+                restoreIfStale(pid, current);
+                return;
+            }
+            // Enclave's own writes all carry a revision: one without was written by a person or a tool
+            // (a deployment's template, say), and is their word over whatever came before
+            read = read.toBuilder().revision(current.revision() + 1).build();
+        } else if (current != null && read.revision() < current.revision()) {
             restoreIfStale(pid, current);
             return;
         }
@@ -568,10 +558,10 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
 
     /**
      * An older revision arrived: usually the late echo of our own earlier write, and then the stored
-     * configuration already holds the newer one. But Karaf writes the rules file in place, and File
-     * Install may read it half-written and store that in ConfigAdmin: the file is right, ConfigAdmin is
-     * not, and the next start would begin from the torn copy. When the stored copy really is older than
-     * the rules in force, they are stored again.
+     * configuration already holds the newer one. Otherwise an old copy was put back (a file from a
+     * backup that kept its revision line): the rules in force stay, and are stored again, so that the
+     * file and the next start agree with what is served. A file without a revision line is taken as
+     * written (see {@link #accept}).
      */
     private void restoreIfStale(String pid, TrafficRules current) {
         if (configAdmin == null) {

@@ -57,6 +57,10 @@ final class TrafficRulesCodec {
         }
         String m = model;
         double percent = number(m, p, PERCENT, 0);
+        if (!(percent >= 0 && percent <= 100)) {
+            // checked even without a canary version: a file saying 150 means something went wrong in it
+            throw new InvalidInputException("traffic rules for " + m + ": " + PERCENT + " must be 0 to 100, not " + text(p, PERCENT));
+        }
         Slo slo = new Slo(number(m, p, SLO_ERROR_RATE, Double.NaN), number(m, p, SLO_P99, Double.NaN),
                 number(m, p, SLO_AGREEMENT, Double.NaN), (int) number(m, p, SLO_REQUESTS, Slo.NONE.minRequests()),
                 (int) number(m, p, SLO_WINDOW, Slo.NONE.windowSeconds()), Boolean.parseBoolean(text(p, SLO_AUTO_PROMOTE)));

@@ -59,24 +59,46 @@ class TrafficManagerTest {
     }
 
     @Test
-    void aTornCopyInConfigAdminIsStoredAgainButALateEchoIsLeftAlone() {
+    void aLateEchoOfAnEarlierWriteChangesNothingAndWritesNothing() {
         stored = file("model", "m", "version.stable", "1.0.0", "canary.version", "1.1.0", "canary.percent", "25",
                 "revision", "2");
         traffic.activate();
         assertEquals(2, traffic.rules("m").revision());
         assertEquals(Version.parseVersion("1.1.0"), traffic.rules("m").canary());
 
-        // the late echo of an earlier write: ConfigAdmin already holds revision 2, so nothing is written
+        // ConfigAdmin already holds revision 2, so nothing is written
         traffic.updated(PID, file("model", "m", "version.stable", "1.0.0", "revision", "1"));
         assertEquals(0, writes.get());
         assertEquals(2, traffic.rules("m").revision(), "the rules in force stay");
+        assertEquals(Version.parseVersion("1.1.0"), traffic.rules("m").canary());
+    }
 
-        // File Install read the file half-written and stored that: the copy lost its canary and revision
-        stored = file("model", "m", "version.stable", "1.0.0");
+    @Test
+    void aFileWithoutARevisionIsAnOperatorsWordAndApplies() {
+        stored = file("model", "m", "version.stable", "1.0.0", "canary.version", "1.1.0", "canary.percent", "25",
+                "revision", "4");
+        traffic.activate();
+
+        // a deployment tool puts its own template in etc/: no revision line, as in the shipped file
+        traffic.updated(PID, file("model", "m", "version.stable", "1.1.0"));
+        assertEquals(Version.parseVersion("1.1.0"), traffic.rules("m").stable());
+        assertEquals(null, traffic.rules("m").canary());
+        assertEquals(5, traffic.rules("m").revision(), "after the rules it replaced");
+        assertEquals(0, writes.get(), "the file is left as the operator wrote it");
+
+        // an empty file is what a reader sees while a tool rewrites it in place: never "no rules"
+        stored = file("model", "m");
         traffic.updated(PID, stored);
-        assertEquals(1, writes.get(), "stored again");
-        assertEquals("2", stored.get("revision"));
-        assertEquals("1.1.0", stored.get("canary.version"));
-        assertEquals(Version.parseVersion("1.1.0"), traffic.rules("m").canary(), "the rules in force stay");
+        assertEquals(Version.parseVersion("1.1.0"), traffic.rules("m").stable());
+        assertEquals(1, writes.get(), "the rules in force are stored over it");
+        assertEquals("1.1.0", stored.get("version.stable"));
+        assertEquals("5", stored.get("revision"));
+
+        // a copy from a backup that kept its revision line is old: the rules in force stay, and are stored
+        stored = file("model", "m", "version.stable", "1.0.0", "revision", "3");
+        traffic.updated(PID, stored);
+        assertEquals(Version.parseVersion("1.1.0"), traffic.rules("m").stable());
+        assertEquals(2, writes.get());
+        assertEquals("1.1.0", stored.get("version.stable"));
     }
 }

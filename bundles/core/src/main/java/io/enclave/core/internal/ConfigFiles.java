@@ -1,0 +1,136 @@
+package io.enclave.core.internal;
+
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.Map;
+import java.util.Set;
+
+import org.apache.felix.utils.properties.TypedProperties;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Stores a configuration Enclave writes itself (traffic rules, batching overrides) in ConfigAdmin and in
+ * its file in Karaf's {@code etc/}, the file replaced whole.
+ *
+ * <p>Karaf's own {@code ConfigRepository} rewrites the file in place: it is truncated, then written, and a
+ * reader can find it empty in between (ConfigFilesTest's reader does within a few writes). File Install
+ * polls {@code etc/} once a second; when it reads the empty file it stores an empty configuration, and with
+ * {@code felix.fileinstall.enableConfigSave} it may write that back over the file. A container test once
+ * found a canary gone after a restart and the file rewritten from nothing. Here the new text goes to a
+ * hidden temporary file beside the old one (File Install's filter skips it), is synced, and is renamed
+ * over it: a reader finds the old file or the new one, never a part. Comments and the order of the keys
+ * an operator left in the file stay.
+ */
+final class ConfigFiles {
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigFiles.class);
+
+    /** Where File Install records a configuration's file; the same form it writes ({@code File.toURI}). */
+    static final String FILENAME = "felix.fileinstall.filename";
+    private static final Set<PosixFilePermission> NEW_FILE = PosixFilePermissions.fromString("rw-r--r--");
+
+    private final ConfigurationAdmin admin;
+    private final Path etc;
+
+    /**
+     * @param etc Karaf's {@code etc/}, absolute; null where there is none (unit tests): ConfigAdmin only
+     */
+    ConfigFiles(ConfigurationAdmin admin, Path etc) {
+        this.admin = admin;
+        this.etc = etc == null ? null : etc.toAbsolutePath().normalize();
+    }
+
+    /** Karaf's {@code etc/}, or null outside Karaf. */
+    static Path karafEtc() {
+        String e = System.getProperty("karaf.etc");
+        return e == null || e.isBlank() ? null : Path.of(e);
+    }
+
+    /**
+     * Writes {@code properties}, and only those, as the configuration {@code pid}, or, when it is null, as
+     * the named factory configuration {@code factoryPid~name} in {@code etc/<factoryPid>-<name>.cfg}.
+     *
+     * @param name a checked model name: it becomes part of a file name
+     * @return the configuration's PID
+     */
+    String write(String pid, String factoryPid, String name, Map<String, String> properties) throws IOException {
+        Configuration c = pid != null ? admin.getConfiguration(pid, "?") : admin.getFactoryConfiguration(factoryPid, name, "?");
+        Hashtable<String, Object> dict = new Hashtable<>(properties);
+        Dictionary<String, Object> current = c.getProperties();
+        Path file = etc == null ? null : fileOf(current, factoryPid, name);
+        if (file != null) {
+            replace(file, properties);
+            dict.put(FILENAME, file.toFile().toURI().toString());
+        } else if (current != null && current.get(FILENAME) != null) {
+            dict.put(FILENAME, current.get(FILENAME));
+        }
+        c.update(dict);
+        return c.getPid();
+    }
+
+    /**
+     * The file the configuration already has when it is a {@code .cfg} directly in {@code etc/}; a new one
+     * for a configuration without a file; null (ConfigAdmin only, File Install then writes the file itself)
+     * for one whose file is elsewhere or in another format.
+     */
+    Path fileOf(Dictionary<String, Object> current, String factoryPid, String name) {
+        Object recorded = current == null ? null : current.get(FILENAME);
+        if (recorded == null) {
+            return etc.resolve(factoryPid + "-" + name + ".cfg");
+        }
+        try {
+            URI uri = URI.create(recorded.toString());
+            Path file = "file".equals(uri.getScheme()) ? Path.of(uri).toAbsolutePath().normalize() : null;
+            if (file != null && etc.equals(file.getParent()) && file.getFileName().toString().endsWith(".cfg")) {
+                return file;
+            }
+        } catch (IllegalArgumentException e) {
+            // not a file URI: as below
+        }
+        LOG.debug("{} is not a .cfg file in {}: stored in ConfigAdmin only", recorded, etc);
+        return null;
+    }
+
+    /** The file afterwards holds exactly {@code properties}, with the comments and order the old one had. */
+    static void replace(Path file, Map<String, String> properties) throws IOException {
+        TypedProperties text = new TypedProperties();
+        boolean existed = Files.exists(file);
+        if (existed) {
+            text.load(file.toFile());
+        }
+        text.keySet().retainAll(properties.keySet());
+        properties.forEach(text::put);
+        Path dir = file.getParent();
+        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+        try {
+            try (FileOutputStream out = new FileOutputStream(tmp.toFile())) {
+                text.save((OutputStream) out);
+                out.getFD().sync();
+            }
+            try {
+                Files.setPosixFilePermissions(tmp, existed ? Files.getPosixFilePermissions(file) : NEW_FILE);
+            } catch (UnsupportedOperationException notPosix) {
+                // the temporary file's own permissions
+            }
+            try {
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+}
