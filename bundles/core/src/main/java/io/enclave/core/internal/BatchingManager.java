@@ -270,7 +270,20 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
             return;
         }
         pids.put(pid, model);
-        if (!named.equals(overrides.get(model))) {
+        BatchingOverride current = overrides.get(model);
+        if (named.isEmpty() && current != null && configAdmin != null) {
+            // an empty file is how one looks while something rewrites it in place (Karaf's config
+            // commands do), so it does not drop the settings: model:tune --reset or deleting the file does
+            LOG.warn("an empty batching configuration for {} ({}) was ignored; the settings in force stay. "
+                    + "Run model:tune --reset {} or delete the file to go back to model.json", model, pid, model);
+            try {
+                store(model, current);
+            } catch (IOException | RuntimeException e) {
+                LOG.error("cannot store the batching settings of {} again: {}", model, e.getMessage());
+            }
+            return;
+        }
+        if (!named.equals(current)) {
             apply(model, named);
         }
     }

@@ -124,6 +124,25 @@ class BatchingManagerTest {
         assertThrows(ModelNotFoundException.class, () -> manager.tune("nope", change(8, null, null, null)));
     }
 
+    @Test
+    void anEmptyFileDoesNotDropTheTunedSettingsButDeletingItDoes() {
+        FakeConfigAdmin config = new FakeConfigAdmin(PID);
+        BatchingManager stored = new BatchingManager(null, config.admin, registry);
+        install("1.0.0", Map.of("maxBatchSize", 32));
+        stored.tune("m", change(8, null, 2048, null));
+        assertEquals(1, config.writes);
+        assertEquals("8", config.stored.get("maxBatchSize"));
+
+        // what File Install reads while a tool rewrites the file in place
+        stored.updated(PID, new Hashtable<>(Map.of("model", "m")));
+        assertEquals(8, stored.settings("m", Version.parseVersion("1.0.0")).maxBatchSize());
+        assertEquals(2, config.writes, "the settings in force are stored over the empty copy");
+        assertEquals("2048", config.stored.get("queueCapacity"));
+
+        stored.deleted(PID);
+        assertEquals(32, stored.settings("m", Version.parseVersion("1.0.0")).maxBatchSize());
+    }
+
     /** What model:tune's options give: batch size, delay, queue and max workers (null: not given). */
     private static BatchingOverride change(Integer maxBatch, Long delay, Integer queue, Integer maxWorkers) {
         return new BatchingOverride(maxBatch, delay, queue, null, maxWorkers, null);

@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,39 +19,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.osgi.service.cm.Configuration;
-import org.osgi.service.cm.ConfigurationAdmin;
 
 /** What File Install and an operator see of a configuration Enclave writes. */
 class ConfigFilesTest {
     @TempDir
     Path etc;
 
-    /** One configuration, as ConfigAdmin holds it. */
-    private Dictionary<String, Object> stored;
-    private final List<String> asked = new ArrayList<>();
-
-    private final Configuration configuration = (Configuration) Proxy.newProxyInstance(getClass().getClassLoader(),
-            new Class<?>[] {Configuration.class}, (proxy, method, args) -> switch (method.getName()) {
-                case "getProperties" -> stored;
-                case "getPid" -> "io.enclave.traffic~m";
-                case "update" -> {
-                    @SuppressWarnings("unchecked")
-                    Dictionary<String, Object> d = (Dictionary<String, Object>) args[0];
-                    stored = d;
-                    yield null;
-                }
-                default -> throw new UnsupportedOperationException(method.getName());
-            });
-
-    private final ConfigurationAdmin admin = (ConfigurationAdmin) Proxy.newProxyInstance(getClass().getClassLoader(),
-            new Class<?>[] {ConfigurationAdmin.class}, (proxy, method, args) -> {
-                asked.add(method.getName() + " " + String.join(" ", java.util.Arrays.stream(args).map(String::valueOf).toList()));
-                return switch (method.getName()) {
-                    case "getConfiguration", "getFactoryConfiguration" -> configuration;
-                    default -> throw new UnsupportedOperationException(method.getName());
-                };
-            });
+    private final FakeConfigAdmin config = new FakeConfigAdmin("io.enclave.traffic~m");
 
     private static Map<String, String> rules(long revision) {
         Map<String, String> p = new LinkedHashMap<>();
@@ -67,14 +39,14 @@ class ConfigFilesTest {
 
     @Test
     void aNewModelsRulesGetTheirOwnFileThatConfigAdminPointsTo() throws Exception {
-        String pid = new ConfigFiles(admin, etc).write(null, "io.enclave.traffic", "m", rules(1));
+        String pid = new ConfigFiles(config.admin, etc).write(null, "io.enclave.traffic", "m", rules(1));
 
         assertEquals("io.enclave.traffic~m", pid);
-        assertEquals(List.of("getFactoryConfiguration io.enclave.traffic m ?"), asked);
+        assertEquals(List.of("getFactoryConfiguration io.enclave.traffic m ?"), config.asked);
         Path file = etc.resolve("io.enclave.traffic-m.cfg");
-        assertEquals("25", stored.get("canary.percent"));
+        assertEquals("25", config.stored.get("canary.percent"));
         // the form File Install itself records, so it takes the file for this configuration
-        assertEquals(file.toFile().getAbsoluteFile().toURI().toString(), stored.get(ConfigFiles.FILENAME));
+        assertEquals(file.toFile().getAbsoluteFile().toURI().toString(), config.stored.get(ConfigFiles.FILENAME));
         assertTrue(Files.readString(file).contains("canary.version = 1.1.0"), Files.readString(file));
         assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
         try (var left = Files.list(etc)) {
@@ -88,16 +60,16 @@ class ConfigFilesTest {
         Files.writeString(file, "# Traffic for m: kept by the ops team\nmodel = m\n# why 1.0.0\nversion.stable = 1.0.0\n"
                 + "shadow.version = 1.1.0\n");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
-        stored = new Hashtable<>(Map.of(ConfigFiles.FILENAME, file.toFile().toURI().toString(), "model", "m"));
+        config.stored = new Hashtable<>(Map.of(ConfigFiles.FILENAME, file.toFile().toURI().toString(), "model", "m"));
 
-        new ConfigFiles(admin, etc).write("io.enclave.traffic~m", "io.enclave.traffic", "m", rules(7));
+        new ConfigFiles(config.admin, etc).write("io.enclave.traffic~m", "io.enclave.traffic", "m", rules(7));
 
         String text = Files.readString(file);
         assertTrue(text.startsWith("# Traffic for m: kept by the ops team\nmodel = m\n# why 1.0.0\nversion.stable = 1.0.0\n"), text);
         assertFalse(text.contains("shadow.version"), "a key the rules no longer set is gone: " + text);
         assertTrue(text.contains("revision = 7"), text);
         assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)), "the file keeps its mode");
-        assertEquals(List.of("getConfiguration io.enclave.traffic~m ?"), asked);
+        assertEquals(List.of("getConfiguration io.enclave.traffic~m ?"), config.asked);
     }
 
     /**
@@ -140,16 +112,16 @@ class ConfigFilesTest {
     @Test
     void aFileOutsideEtcIsNeverWritten() throws Exception {
         Path elsewhere = Files.createDirectories(etc.resolve("sub")).resolve("io.enclave.traffic-m.cfg");
-        stored = new Hashtable<>(Map.of(ConfigFiles.FILENAME, etc.toUri() + "sub/../../io.enclave.traffic-m.cfg"));
-        ConfigFiles files = new ConfigFiles(admin, etc);
-        assertNull(files.fileOf(stored, "io.enclave.traffic", "m"));
-        stored = new Hashtable<>(Map.of(ConfigFiles.FILENAME, elsewhere.toFile().toURI().toString()));
-        assertNull(files.fileOf(stored, "io.enclave.traffic", "m"));
+        config.stored = new Hashtable<>(Map.of(ConfigFiles.FILENAME, etc.toUri() + "sub/../../io.enclave.traffic-m.cfg"));
+        ConfigFiles files = new ConfigFiles(config.admin, etc);
+        assertNull(files.fileOf(config.stored, "io.enclave.traffic", "m"));
+        config.stored = new Hashtable<>(Map.of(ConfigFiles.FILENAME, elsewhere.toFile().toURI().toString()));
+        assertNull(files.fileOf(config.stored, "io.enclave.traffic", "m"));
 
         files.write("io.enclave.traffic~m", "io.enclave.traffic", "m", rules(2));
-        assertEquals("2", stored.get("revision"), "ConfigAdmin has the rules");
+        assertEquals("2", config.stored.get("revision"), "ConfigAdmin has the rules");
         assertFalse(Files.exists(elsewhere), "and nothing was written outside etc/");
-        assertEquals(elsewhere.toFile().toURI().toString(), stored.get(ConfigFiles.FILENAME),
+        assertEquals(elsewhere.toFile().toURI().toString(), config.stored.get(ConfigFiles.FILENAME),
                 "still recorded: File Install writes that file itself");
     }
 }
