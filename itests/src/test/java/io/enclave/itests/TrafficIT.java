@@ -383,6 +383,10 @@ public class TrafficIT extends EnclaveTestSupport {
         assertTrue("Enclave's write has a revision: " + revision, revision > 0);
 
         Path file = Path.of(System.getProperty("karaf.etc"), "io.enclave.traffic-minilm.cfg");
+        // File Install handles that write's change event on its own thread, and saves a configuration back
+        // to its file when the two differ: a file put there a moment after the change would be overwritten
+        // (an operator's edit comes seconds later, not milliseconds)
+        Thread.sleep(3000);
         Path template = file.resolveSibling(".traffic-it-template");
         Files.writeString(template, "# from the operations repository\nmodel = minilm\nversion.stable = 1.1.0\n"
                 + "canary.version = 1.0.0\ncanary.percent = 40\n");
