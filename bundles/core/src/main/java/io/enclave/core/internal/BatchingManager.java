@@ -5,7 +5,10 @@ import java.util.Dictionary;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 import org.osgi.framework.Constants;
 import org.osgi.framework.InvalidSyntaxException;
@@ -273,18 +276,43 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
         BatchingOverride current = overrides.get(model);
         if (named.isEmpty() && current != null && configAdmin != null) {
             // an empty file is how one looks while something rewrites it in place (Karaf's config
-            // commands do), so it does not drop the settings: model:tune --reset or deleting the file does
+            // commands do), so it does not drop the settings: model:tune --reset or deleting the file does.
+            // The writer's own update follows; only if none has come is the empty copy replaced
             LOG.warn("an empty batching configuration for {} ({}) was ignored; the settings in force stay. "
                     + "Run model:tune --reset {} or delete the file to go back to model.json", model, pid, model);
-            try {
-                store(model, current);
-            } catch (IOException | RuntimeException e) {
-                LOG.error("cannot store the batching settings of {} again: {}", model, e.getMessage());
-            }
+            String tuned = model;
+            later.execute(() -> storeIfStillEmpty(pid, tuned));
             return;
         }
         if (!named.equals(current)) {
             apply(model, named);
+        }
+    }
+
+    /** Where a check that must wait for a configuration's writer runs, seconds later; tests run it at once. */
+    Executor later = CompletableFuture.delayedExecutor(3, TimeUnit.SECONDS);
+
+    /** An empty copy that no full one followed would be where the next start begins. */
+    private synchronized void storeIfStillEmpty(String pid, String model) {
+        BatchingOverride current = overrides.get(model);
+        if (current == null) {
+            return;
+        }
+        try {
+            Dictionary<String, Object> stored = configAdmin.getConfiguration(pid, "?").getProperties();
+            boolean empty;
+            try {
+                empty = stored == null || parse(stored).isEmpty();
+            } catch (InvalidInputException written) {
+                return; // not empty: a value that is wrong, already reported when it arrived
+            }
+            if (empty) {
+                LOG.warn("the stored batching settings of {} ({}) were still empty: the settings in force were stored again",
+                        model, pid);
+                store(model, current);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.error("cannot check the stored batching settings of {}: {}", model, e.getMessage());
         }
     }
 

@@ -8,7 +8,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -511,12 +513,20 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
         accept(pid, properties, true);
     }
 
-    private synchronized void accept(String pid, Dictionary<String, ?> properties, boolean announce) {
+    /** Where a check that must wait for a configuration's writer runs, seconds later; tests run it at once. */
+    Executor later = CompletableFuture.delayedExecutor(3, TimeUnit.SECONDS);
+
+    private static Map<String, Object> map(Dictionary<String, ?> properties) {
         Map<String, Object> p = new HashMap<>();
         for (java.util.Enumeration<String> keys = properties.keys(); keys.hasMoreElements();) {
             String k = keys.nextElement();
             p.put(k, properties.get(k));
         }
+        return p;
+    }
+
+    private synchronized void accept(String pid, Dictionary<String, ?> properties, boolean announce) {
+        Map<String, Object> p = map(properties);
         TrafficRules read;
         try {
             read = TrafficRulesCodec.read(pid, p);
@@ -531,10 +541,12 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
             if (TrafficRulesCodec.sameRouting(read, TrafficRules.none(read.model()))
                     && !TrafficRulesCodec.sameRouting(read, current)) {
                 // an empty file is how one looks while something rewrites it in place (Karaf's config
-                // commands do), so it is not taken for "no rules": deleting the file is how to go back
+                // commands do), so it is not taken for "no rules": deleting the file is how to go back.
+                // The writer's own update follows; only if none has come is the empty copy replaced
                 LOG.warn("an empty traffic configuration for {} ({}) was ignored; the rules in force stay. "
                         + "Delete the file to go back to the default routing", read.model(), pid);
-                restoreIfStale(pid, current);
+                String model = read.model();
+                later.execute(() -> storeIfStillEmpty(pid, model));
                 return;
             }
             // Enclave's own writes all carry a revision: one without was written by a person or a tool
@@ -583,6 +595,25 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
             }
         } catch (IOException | RuntimeException e) {
             LOG.error("cannot check the stored traffic rules of {}: {}", current.model(), e.getMessage());
+        }
+    }
+
+    /** An empty copy that no full one followed would be where the next start begins. */
+    private synchronized void storeIfStillEmpty(String pid, String model) {
+        TrafficRules current = rules.get(model);
+        if (current == null || configAdmin == null || !active) {
+            return;
+        }
+        try {
+            Dictionary<String, Object> stored = configAdmin.getConfiguration(pid, "?").getProperties();
+            Map<String, Object> p = stored == null ? Map.of() : map(stored);
+            if (!p.containsKey(TrafficRulesCodec.REVISION)
+                    && TrafficRulesCodec.sameRouting(TrafficRulesCodec.read(pid, p), TrafficRules.none(model))) {
+                LOG.warn("the stored traffic rules of {} ({}) were still empty: the rules in force were stored again", model, pid);
+                store(current);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.error("cannot check the stored traffic rules of {}: {}", model, e.getMessage());
         }
     }
 

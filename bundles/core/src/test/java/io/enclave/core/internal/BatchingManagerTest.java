@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.Hashtable;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.AfterEach;
@@ -133,9 +135,14 @@ class BatchingManagerTest {
         assertEquals(1, config.writes);
         assertEquals("8", config.stored.get("maxBatchSize"));
 
-        // what File Install reads while a tool rewrites the file in place
-        stored.updated(PID, new Hashtable<>(Map.of("model", "m")));
+        // what File Install reads while a tool rewrites the file in place; here no full copy follows it
+        List<Runnable> checks = new ArrayList<>();
+        stored.later = checks::add;
+        config.stored = new Hashtable<>(Map.of("model", "m"));
+        stored.updated(PID, config.stored);
         assertEquals(8, stored.settings("m", Version.parseVersion("1.0.0")).maxBatchSize());
+        assertEquals(1, config.writes, "nothing is written before the writer had its chance");
+        checks.forEach(Runnable::run);
         assertEquals(2, config.writes, "the settings in force are stored over the empty copy");
         assertEquals("2048", config.stored.get("queueCapacity"));
 

@@ -2,7 +2,9 @@ package io.enclave.core.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.ArrayList;
 import java.util.Hashtable;
+import java.util.List;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -57,15 +59,29 @@ class TrafficManagerTest {
         assertEquals(5, traffic.rules("m").revision(), "after the rules it replaced");
         assertEquals(0, config.writes, "the file is left as the operator wrote it");
 
-        // an empty file is what a reader sees while a tool rewrites it in place: never "no rules"
+        // an empty file is what a reader sees while a tool rewrites it in place: never "no rules". The
+        // tool's own full update follows, and then the check that waited for it writes nothing
+        List<Runnable> checks = new ArrayList<>();
+        traffic.later = checks::add;
         config.stored = file("model", "m");
         traffic.updated(PID, config.stored);
         assertEquals(Version.parseVersion("1.1.0"), traffic.rules("m").stable());
-        assertEquals(1, config.writes, "the rules in force are config.stored over it");
-        assertEquals("1.1.0", config.stored.get("version.stable"));
-        assertEquals("5", config.stored.get("revision"));
+        config.stored = file("model", "m", "version.stable", "1.1.0", "canary.version", "1.0.0", "canary.percent", "5");
+        traffic.updated(PID, config.stored);
+        assertEquals(5.0, traffic.rules("m").canaryPercent());
+        checks.forEach(Runnable::run);
+        assertEquals(0, config.writes, "the full copy that followed stays as written");
 
-        // a copy from a backup that kept its revision line is old: the rules in force stay, and are config.stored
+        // an empty copy that nothing followed is replaced by the rules in force
+        config.stored = file("model", "m");
+        traffic.updated(PID, config.stored);
+        assertEquals(2, checks.size());
+        checks.get(1).run();
+        assertEquals(1, config.writes);
+        assertEquals("5", config.stored.get("canary.percent"));
+        assertEquals("6", config.stored.get("revision"));
+
+        // a copy from a backup that kept its revision line is old: the rules in force stay, and are stored
         config.stored = file("model", "m", "version.stable", "1.0.0", "revision", "3");
         traffic.updated(PID, config.stored);
         assertEquals(Version.parseVersion("1.1.0"), traffic.rules("m").stable());
