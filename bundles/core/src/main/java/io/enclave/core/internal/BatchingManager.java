@@ -19,6 +19,7 @@ import org.osgi.service.cm.ManagedServiceFactory;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -292,10 +293,17 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
     /** Where a check that must wait for a configuration's writer runs, seconds later; tests run it at once. */
     Executor later = CompletableFuture.delayedExecutor(3, TimeUnit.SECONDS);
 
+    private volatile boolean stopped;
+
+    @Deactivate
+    void deactivate() {
+        stopped = true;
+    }
+
     /** An empty copy that no full one followed would be where the next start begins. */
     private synchronized void storeIfStillEmpty(String pid, String model) {
         BatchingOverride current = overrides.get(model);
-        if (current == null) {
+        if (current == null || stopped) {
             return;
         }
         try {
