@@ -14,6 +14,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import org.osgi.framework.Constants;
 import org.osgi.framework.InvalidSyntaxException;
@@ -538,8 +539,7 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
         pids.put(pid, read.model());
         TrafficRules current = rules.get(read.model());
         if (current != null && !p.containsKey(TrafficRulesCodec.REVISION)) {
-            if (TrafficRulesCodec.sameRouting(read, TrafficRules.none(read.model()))
-                    && !TrafficRulesCodec.sameRouting(read, current)) {
+            if (TrafficRulesCodec.empty(p, read) && !TrafficRulesCodec.sameRouting(read, current)) {
                 // an empty file is how one looks while something rewrites it in place (Karaf's config
                 // commands do), so it is not taken for "no rules": deleting the file is how to go back.
                 // The writer's own update follows; only if none has come is the empty copy replaced
@@ -576,44 +576,46 @@ public class TrafficManager implements TrafficControl, ManagedServiceFactory {
      * written (see {@link #accept}).
      */
     private void restoreIfStale(String pid, TrafficRules current) {
-        if (configAdmin == null) {
-            return;
-        }
-        try {
-            Dictionary<String, Object> stored = configAdmin.getConfiguration(pid, "?").getProperties();
-            Object revision = stored == null ? null : stored.get(TrafficRulesCodec.REVISION);
+        storeOver(pid, current, stored -> {
+            Object revision = stored.get(TrafficRulesCodec.REVISION);
             long storedRevision;
             try {
                 storedRevision = revision == null ? 0 : Long.parseLong(revision.toString().trim());
             } catch (NumberFormatException e) {
                 storedRevision = 0;
             }
-            if (storedRevision < current.revision()) {
-                LOG.warn("the stored traffic rules of {} ({}) were older than those in force (revision {} < {}): stored again",
-                        current.model(), pid, storedRevision, current.revision());
-                store(current);
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.error("cannot check the stored traffic rules of {}: {}", current.model(), e.getMessage());
-        }
+            return storedRevision < current.revision() ? "older than those in force (revision " + storedRevision + " < "
+                    + current.revision() + ")" : null;
+        });
     }
 
     /** An empty copy that no full one followed would be where the next start begins. */
     private synchronized void storeIfStillEmpty(String pid, String model) {
         TrafficRules current = rules.get(model);
-        if (current == null || configAdmin == null || !active) {
+        if (current != null && active) {
+            storeOver(pid, current, stored -> TrafficRulesCodec.empty(stored, TrafficRulesCodec.read(pid, stored))
+                    ? "still empty" : null);
+        }
+    }
+
+    /**
+     * Stores the rules in force over ConfigAdmin's copy of {@code pid} when {@code behind} says, of that
+     * copy, why it must not stay (null: it may).
+     */
+    private void storeOver(String pid, TrafficRules current, Function<Map<String, Object>, String> behind) {
+        if (configAdmin == null) {
             return;
         }
         try {
             Dictionary<String, Object> stored = configAdmin.getConfiguration(pid, "?").getProperties();
-            Map<String, Object> p = stored == null ? Map.of() : map(stored);
-            if (!p.containsKey(TrafficRulesCodec.REVISION)
-                    && TrafficRulesCodec.sameRouting(TrafficRulesCodec.read(pid, p), TrafficRules.none(model))) {
-                LOG.warn("the stored traffic rules of {} ({}) were still empty: the rules in force were stored again", model, pid);
+            String why = behind.apply(stored == null ? Map.of() : map(stored));
+            if (why != null) {
+                LOG.warn("the stored traffic rules of {} ({}) were {}: the rules in force were stored again", current.model(),
+                        pid, why);
                 store(current);
             }
         } catch (IOException | RuntimeException e) {
-            LOG.error("cannot check the stored traffic rules of {}: {}", model, e.getMessage());
+            LOG.error("cannot check the stored traffic rules of {}: {}", current.model(), e.getMessage());
         }
     }
 

@@ -104,6 +104,16 @@ final class TrafficRulesCodec {
         return p;
     }
 
+    /**
+     * A configuration with no revision line and no routing: what a file looks like to a reader while it
+     * is rewritten in place, never what Enclave writes.
+     *
+     * @param read the rules {@code p} reads as
+     */
+    static boolean empty(Map<String, ?> p, TrafficRules read) {
+        return !p.containsKey(REVISION) && sameRouting(read, TrafficRules.none(read.model()));
+    }
+
     /** The same rules apart from the revision. */
     static boolean sameRouting(TrafficRules a, TrafficRules b) {
         return a.toBuilder().revision(0).build().equals(b.toBuilder().revision(0).build());
