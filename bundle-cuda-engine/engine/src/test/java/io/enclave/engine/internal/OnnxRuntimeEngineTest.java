@@ -210,8 +210,11 @@ class OnnxRuntimeEngineTest {
     private static LoadedModel loadOn(String threadName, ModelDescriptor d, ArtifactSource source) throws Exception {
         LoadedModel[] loaded = new LoadedModel[1];
         Exception[] failed = new Exception[1];
+        Path[] task = new Path[1];
         Thread t = new Thread(() -> {
             try {
+                task[0] = Path.of("/proc/self/task").resolve(
+                        Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString());
                 loaded[0] = engine.load(d, source);
             } catch (Exception e) {
                 failed[0] = e;
@@ -219,6 +222,12 @@ class OnnxRuntimeEngineTest {
         }, threadName);
         t.start();
         t.join();
+        // join returns once the JVM is done with the thread, a moment before the OS thread has exited, and
+        // it is still listed under its name until then: wait, so only the session's pool carries the name
+        for (int i = 0; i < 500 && task[0] != null && Files.exists(task[0]); i++) {
+            Thread.sleep(10);
+        }
+        assertTrue(task[0] == null || !Files.exists(task[0]), "the loading thread has exited");
         if (failed[0] != null) {
             throw failed[0];
         }
