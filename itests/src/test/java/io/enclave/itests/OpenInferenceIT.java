@@ -225,6 +225,71 @@ public class OpenInferenceIT extends EnclaveTestSupport {
         assertEquals(200, post("/v2/models/minilm/versions/1.0.0/infer", textRequest("after", CAT)).status());
     }
 
+    /**
+     * A full queue refuses over HTTP at once, with 503, {@code Retry-After} and a message that names the
+     * queue, while the requests it holds go on to their answers: none is lost, and the version serves
+     * as before once the burst has passed.
+     */
+    @Test
+    public void aFullQueueAnswers503WithRetryAfterAtOnceAndLosesNothing() throws Exception {
+        BatchingControl batching = getOsgiService(BatchingControl.class);
+        // one worker, one request per batch, room for 4 to wait, and a deadline far off, so that a
+        // refusal here can only come from the full queue
+        batching.tune("minilm", BatchingOverride.of(new BatchingSettings(1, 0, 4, 1, 1, 120_000)));
+        String[] texts = new String[8];
+        java.util.Arrays.fill(texts, String.join(" ", java.util.Collections.nCopies(12, "quarterly revenue grew while costs fell")));
+        String body = textRequest("burst", texts);
+        int n = 40;
+        List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+        long[] doneAt = new long[n];
+        try {
+            for (int i = 0; i < n; i++) {
+                int k = i;
+                sent.add(http().sendAsync(HttpRequest.newBuilder(URI.create(base() + "/v2/models/minilm/versions/1.0.0/infer"))
+                                .timeout(Duration.ofSeconds(120)).header("Content-Type", "application/json")
+                                .header("Authorization", admin().header())
+                                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString())
+                        .whenComplete((r, e) -> doneAt[k] = System.nanoTime()));
+            }
+            int served = 0;
+            int refused = 0;
+            long lastServed = 0;
+            long firstRefused = Long.MAX_VALUE;
+            for (int i = 0; i < n; i++) {
+                HttpResponse<String> r = sent.get(i).get(120, TimeUnit.SECONDS);
+                if (r.statusCode() == 200) {
+                    served++;
+                    lastServed = Math.max(lastServed, doneAt[i]);
+                    assertEquals(8 * 384, JSON.readTree(r.body()).get("outputs").get(0).get("data").size());
+                } else {
+                    assertEquals(r.body(), 503, r.statusCode());
+                    assertTrue(r.body(), r.body().contains("4 requests are already waiting"));
+                    String retryAfter = r.headers().firstValue("Retry-After").orElse("");
+                    assertTrue("Retry-After is a positive number of seconds: '" + retryAfter + "'",
+                            retryAfter.matches("[1-9][0-9]*"));
+                    refused++;
+                    firstRefused = Math.min(firstRefused, doneAt[i]);
+                }
+            }
+            assertEquals("every request got its answer or its refusal", n, served + refused);
+            assertTrue("the queue held what it had room for: " + served + " served", served >= 5);
+            assertTrue("the queue refused what it had no room for: " + refused + " refused", refused > 0);
+            assertTrue("a refusal came back while accepted requests still waited, not after them",
+                    firstRefused < lastServed);
+        } finally {
+            batching.tune("minilm", null);
+            for (CompletableFuture<HttpResponse<String>> f : sent) {
+                try {
+                    f.get(120, TimeUnit.SECONDS);
+                } catch (Exception ignored) {
+                    // the assertions above tell what went wrong; here only the burst has to end
+                }
+            }
+        }
+        assertEquals(0, queued("1.0.0"));
+        assertEquals(200, post("/v2/models/minilm/versions/1.0.0/infer", textRequest("after", CAT)).status());
+    }
+
     @Test
     public void metadataForBothVersions() throws Exception {
         for (String v : List.of("1.0.0", "1.1.0")) {
