@@ -177,17 +177,12 @@ public class OpenInferenceIT extends EnclaveTestSupport {
         // one worker, one request per batch, a 5 s deadline: hundreds wait, and what still waits after
         // 5 s is refused before it runs
         batching.tune("minilm", BatchingOverride.of(new BatchingSettings(1, 0, 1024, 1, 1, 5_000)));
-        String[] texts = new String[8];
-        java.util.Arrays.fill(texts, String.join(" ", java.util.Collections.nCopies(12, "quarterly revenue grew while costs fell")));
-        String body = textRequest("wait", texts);
+        String body = eightLongSentences("wait");
         List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
         int n = 400;
         try {
             for (int i = 0; i < n; i++) {
-                sent.add(http().sendAsync(HttpRequest.newBuilder(URI.create(base() + "/v2/models/minilm/versions/1.0.0/infer"))
-                        .timeout(Duration.ofSeconds(120)).header("Content-Type", "application/json")
-                        .header("Authorization", admin().header())
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
+                sent.add(inferAsync(body));
             }
             await("more requests queued than the server has threads", Duration.ofSeconds(60), () -> queued("1.0.0") > 250);
             Reply live = get("/v2/health/live");
@@ -212,17 +207,9 @@ public class OpenInferenceIT extends EnclaveTestSupport {
             assertTrue("the rest were refused at their deadline", refused > 0);
             assertEquals(n, served + refused);
         } finally {
-            batching.tune("minilm", null);
-            for (CompletableFuture<HttpResponse<String>> f : sent) {
-                try {
-                    f.get(120, TimeUnit.SECONDS);
-                } catch (Exception ignored) {
-                    // the assertions above tell what went wrong; here only the load has to end
-                }
-            }
+            endLoad(batching, sent);
         }
-        assertEquals(0, queued("1.0.0"));
-        assertEquals(200, post("/v2/models/minilm/versions/1.0.0/infer", textRequest("after", CAT)).status());
+        assertServesAsBefore();
     }
 
     /**
@@ -236,20 +223,14 @@ public class OpenInferenceIT extends EnclaveTestSupport {
         // one worker, one request per batch, room for 4 to wait, and a deadline far off, so that a
         // refusal here can only come from the full queue
         batching.tune("minilm", BatchingOverride.of(new BatchingSettings(1, 0, 4, 1, 1, 120_000)));
-        String[] texts = new String[8];
-        java.util.Arrays.fill(texts, String.join(" ", java.util.Collections.nCopies(12, "quarterly revenue grew while costs fell")));
-        String body = textRequest("burst", texts);
+        String body = eightLongSentences("burst");
         int n = 40;
         List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
         long[] doneAt = new long[n];
         try {
             for (int i = 0; i < n; i++) {
                 int k = i;
-                sent.add(http().sendAsync(HttpRequest.newBuilder(URI.create(base() + "/v2/models/minilm/versions/1.0.0/infer"))
-                                .timeout(Duration.ofSeconds(120)).header("Content-Type", "application/json")
-                                .header("Authorization", admin().header())
-                                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString())
-                        .whenComplete((r, e) -> doneAt[k] = System.nanoTime()));
+                sent.add(inferAsync(body).whenComplete((r, e) -> doneAt[k] = System.nanoTime()));
             }
             int served = 0;
             int refused = 0;
@@ -277,15 +258,39 @@ public class OpenInferenceIT extends EnclaveTestSupport {
             assertTrue("a refusal came back while accepted requests still waited, not after them",
                     firstRefused < lastServed);
         } finally {
-            batching.tune("minilm", null);
-            for (CompletableFuture<HttpResponse<String>> f : sent) {
-                try {
-                    f.get(120, TimeUnit.SECONDS);
-                } catch (Exception ignored) {
-                    // the assertions above tell what went wrong; here only the burst has to end
-                }
+            endLoad(batching, sent);
+        }
+        assertServesAsBefore();
+    }
+
+    /** Eight sentences of about 60 words: one request that keeps a worker busy for a while. */
+    private static String eightLongSentences(String id) throws Exception {
+        String[] texts = new String[8];
+        java.util.Arrays.fill(texts, String.join(" ", java.util.Collections.nCopies(12, "quarterly revenue grew while costs fell")));
+        return textRequest(id, texts);
+    }
+
+    private CompletableFuture<HttpResponse<String>> inferAsync(String body) throws Exception {
+        return http().sendAsync(HttpRequest.newBuilder(URI.create(base() + "/v2/models/minilm/versions/1.0.0/infer"))
+                .timeout(Duration.ofSeconds(120)).header("Content-Type", "application/json")
+                .header("Authorization", admin().header())
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Gives minilm back its own batching and waits for every request sent to end, whatever it got. */
+    private static void endLoad(BatchingControl batching, List<CompletableFuture<HttpResponse<String>>> sent) {
+        batching.tune("minilm", null);
+        for (CompletableFuture<HttpResponse<String>> f : sent) {
+            try {
+                f.get(120, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // the test's assertions tell what went wrong; here only the load has to end
             }
         }
+    }
+
+    /** Nothing is left waiting, and a new request is served. */
+    private void assertServesAsBefore() throws Exception {
         assertEquals(0, queued("1.0.0"));
         assertEquals(200, post("/v2/models/minilm/versions/1.0.0/infer", textRequest("after", CAT)).status());
     }
