@@ -228,6 +228,15 @@ public abstract class EnclaveTestSupport extends KarafTestSupport {
         return new Reply(r.statusCode(), json, r.body());
     }
 
+    /** A file's text; empty while it does not exist yet or cannot be read. */
+    static String contents(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
     static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
         long end = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {

@@ -9,7 +9,6 @@ import static org.junit.Assert.fail;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -137,15 +136,6 @@ public class OpenInferenceIT extends EnclaveTestSupport {
             Reply r = get("/v2/models/minilm" + v + "/ready");
             assertEquals(r.body(), 200, r.status());
             assertTrue(r.json().get("ready").asBoolean());
-        }
-    }
-
-    /** A file's text; empty while it does not exist yet. */
-    private static String contents(Path file) {
-        try {
-            return Files.exists(file) ? Files.readString(file) : "";
-        } catch (java.io.IOException e) {
-            return "";
         }
     }
 

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 import org.junit.After;
 import org.junit.Before;
@@ -346,12 +347,8 @@ public class TrafficIT extends EnclaveTestSupport {
         assertEquals(r.body(), 200, r.status());
         Path file = Path.of(System.getProperty("karaf.etc"), "io.enclave.traffic-minilm.cfg");
         await("the rules written to " + file, Duration.ofSeconds(20), () -> {
-            try {
-                String text = Files.readString(file);
-                return text.contains("canary.version = 1.1.0") && text.contains("canary.percent = 12.5");
-            } catch (Exception e) {
-                return false;
-            }
+            String text = contents(file);
+            return text.contains("canary.version = 1.1.0") && text.contains("canary.percent = 12.5");
         });
         TrafficRules before = getOsgiService(TrafficControl.class).rules("minilm");
         Bundle core = null;
@@ -407,8 +404,16 @@ public class TrafficIT extends EnclaveTestSupport {
         r = put("/enclave/v1/models/minilm/traffic", "{\"stable\": \"1.1.0\", \"canary\": {\"version\": \"1.0.0\", "
                 + "\"percent\": 20}}", admin());
         assertEquals(r.body(), 200, r.status());
-        String text = Files.readString(file);
-        assertTrue(text, text.startsWith("# from the operations repository\nmodel = minilm\n") && text.contains("canary.percent = 20")
-                && text.contains("revision = "));
+        // File Install answers every change event by rewriting the file in place on its own thread, an
+        // event for the config command's change may come after Enclave's file: what the operator finds
+        // is the file once those writes are done, and it must then stay so
+        Predicate<String> settled = text -> text.startsWith("# from the operations repository\nmodel = minilm\n")
+                && text.contains("canary.percent = 20") && text.contains("revision = ");
+        await("the API's 20 % in the file, under the operator's comment", Duration.ofSeconds(20), () -> settled.test(contents(file)));
+        // File Install polls etc/ each second: nothing it reads back may undo the change
+        Thread.sleep(3000);
+        String text = contents(file);
+        assertTrue(text, settled.test(text));
+        assertEquals(20.0, traffic.rules("minilm").canaryPercent(), 0);
     }
 }
