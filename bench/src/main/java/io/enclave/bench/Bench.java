@@ -1384,12 +1384,21 @@ public final class Bench {
     /** Debian's wrk, when installed. */
     static final String WRK = Files.isExecutable(Path.of("/usr/bin/wrk")) ? "/usr/bin/wrk" : null;
 
+    /** Ports this run has handed out already. */
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** A port free on loopback now and not handed out before: two binds in a row may get the same one. */
     static int free() {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+        for (int attempt = 0; attempt < 100; attempt++) {
+            try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                if (HANDED_OUT.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
         }
+        throw new IllegalStateException("no free port on loopback that was not handed out already");
     }
 
     static void copyTree(Path from, Path to) throws IOException {

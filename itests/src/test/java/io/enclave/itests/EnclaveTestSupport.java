@@ -78,12 +78,25 @@ public abstract class EnclaveTestSupport extends KarafTestSupport {
         return ssl;
     }
 
+    /** Ports this JVM has handed out already. */
+    private static final Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A port free on loopback now, and one not handed out before in this JVM: the kernel may give the
+     * same free port to two binds in a row, and a container whose HTTPS and SSH ports were the same
+     * never served (a fresh-clone run waited on it for every test of a class).
+     */
     static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+        for (int attempt = 0; attempt < 100; attempt++) {
+            try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                if (HANDED_OUT.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
         }
+        throw new IllegalStateException("no free port on loopback that was not handed out already");
     }
 
     @Override
