@@ -33,6 +33,10 @@ import org.slf4j.LoggerFactory;
  * hidden temporary file beside the old one (File Install's filter skips it), is synced, and is renamed
  * over it: a reader finds the old file or the new one, never a part. Comments and the order of the keys
  * an operator left in the file stay.
+ *
+ * <p>File Install still answers each ConfigAdmin change event on its own thread by rewriting the file in
+ * place with the configuration's values (Karaf's {@code config:delete} relies on the same listener to
+ * remove the file, so it stays on). That write keeps the comments too, and comes a moment after this one.
  */
 final class ConfigFiles {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigFiles.class);
