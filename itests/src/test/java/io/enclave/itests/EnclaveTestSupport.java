@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -241,8 +242,23 @@ public abstract class EnclaveTestSupport extends KarafTestSupport {
         return new Reply(r.statusCode(), json, r.body());
     }
 
+    /**
+     * The text of a file Enclave writes, once {@code settled} holds for it. Enclave replaces the file whole,
+     * then File Install rewrites it in place on its own thread (ConfigFiles): a read in between may find it
+     * truncated, so a test reads it only through here.
+     */
+    static String awaitFile(Path file, Duration timeout, Predicate<String> settled) throws InterruptedException {
+        java.util.concurrent.atomic.AtomicReference<String> text = new java.util.concurrent.atomic.AtomicReference<>("");
+        try {
+            await(file.getFileName() + " to settle", timeout, () -> settled.test(text.updateAndGet(before -> contents(file))));
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; it holds:\n" + text.get(), e);
+        }
+        return text.get();
+    }
+
     /** A file's text; empty while it does not exist yet or cannot be read. */
-    static String contents(Path file) {
+    private static String contents(Path file) {
         try {
             return Files.exists(file) ? Files.readString(file) : "";
         } catch (java.io.IOException e) {

@@ -543,10 +543,9 @@ public class OpenInferenceIT extends EnclaveTestSupport {
             }
             // the stored file names what the operator set, so a later model.json still counts for the rest
             Path file = Path.of(System.getProperty("karaf.etc"), "io.enclave.batching-minilm.cfg");
-            // read once File Install's own in-place rewrite after the change is done (ConfigFiles)
             java.util.function.Predicate<String> namesOnlyThose = text -> text.contains("maxBatchSize = 16")
                     && text.contains("queueCapacity = 2048") && !text.contains("maxQueueDelayMicros") && !text.contains("deadlineMs");
-            await("model:tune stored only the settings it was given", Duration.ofSeconds(10), () -> namesOnlyThose.test(contents(file)));
+            awaitFile(file, Duration.ofSeconds(10), namesOnlyThose);
             try {
                 String refused = shellAsAdmin("model:tune --max-workers 0 minilm");
                 fail("a setting out of range is refused: " + refused);

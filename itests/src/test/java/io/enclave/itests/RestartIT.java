@@ -152,14 +152,9 @@ public class RestartIT {
                 + "\"slo\": {\"maxErrorRate\": 0.02, \"maxP99Ms\": 250, \"minRequests\": 50, \"windowSeconds\": 30}}");
         JsonNode before = call("GET", "/enclave/v1/models/minilm", null).get("traffic");
         Path rules = karaf.resolve("etc/io.enclave.traffic-minilm.cfg");
-        // the shipped file's explanation stays above the rules Enclave wrote into it; File Install rewrites the
-        // file in place once more on its own thread after the change (ConfigFiles), so it is read once settled
-        java.util.concurrent.atomic.AtomicReference<String> settled = new java.util.concurrent.atomic.AtomicReference<>();
-        EnclaveTestSupport.await("the rules under the shipped file's explanation", Duration.ofSeconds(20), () -> {
-            settled.set(EnclaveTestSupport.contents(rules));
-            return settled.get().startsWith("# Traffic rules for the model 'minilm'") && settled.get().contains("canary.percent = 25");
-        });
-        String written = settled.get();
+        // the shipped file's explanation stays above the rules Enclave wrote into it
+        String written = EnclaveTestSupport.awaitFile(rules, Duration.ofSeconds(20),
+                text -> text.startsWith("# Traffic rules for the model 'minilm'") && text.contains("canary.percent = 25"));
         stop();
         start();
         JsonNode after = call("GET", "/enclave/v1/models/minilm", null).get("traffic");

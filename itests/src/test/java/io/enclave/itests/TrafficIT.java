@@ -346,10 +346,7 @@ public class TrafficIT extends EnclaveTestSupport {
                 + "\"percent\": 12.5}, \"stickyHeader\": \"Enclave-Route-Key\"}", admin());
         assertEquals(r.body(), 200, r.status());
         Path file = Path.of(System.getProperty("karaf.etc"), "io.enclave.traffic-minilm.cfg");
-        await("the rules written to " + file, Duration.ofSeconds(20), () -> {
-            String text = contents(file);
-            return text.contains("canary.version = 1.1.0") && text.contains("canary.percent = 12.5");
-        });
+        awaitFile(file, Duration.ofSeconds(20), text -> text.contains("canary.version = 1.1.0") && text.contains("canary.percent = 12.5"));
         TrafficRules before = getOsgiService(TrafficControl.class).rules("minilm");
         Bundle core = null;
         for (Bundle b : bundleContext.getBundles()) {
@@ -409,11 +406,10 @@ public class TrafficIT extends EnclaveTestSupport {
         // is the file once those writes are done, and it must then stay so
         Predicate<String> settled = text -> text.startsWith("# from the operations repository\nmodel = minilm\n")
                 && text.contains("canary.percent = 20") && text.contains("revision = ");
-        await("the API's 20 % in the file, under the operator's comment", Duration.ofSeconds(20), () -> settled.test(contents(file)));
+        awaitFile(file, Duration.ofSeconds(20), settled);
         // File Install polls etc/ each second: nothing it reads back may undo the change
         Thread.sleep(3000);
-        String text = contents(file);
-        assertTrue(text, settled.test(text));
+        String text = awaitFile(file, Duration.ZERO, settled);
         assertEquals(20.0, traffic.rules("minilm").canaryPercent(), 0);
     }
 }
