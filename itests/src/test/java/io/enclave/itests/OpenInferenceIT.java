@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -180,6 +181,16 @@ public class OpenInferenceIT extends EnclaveTestSupport {
             int computing = gauge("enclave_workers", "1.0.0");
             assertTrue("one worker computes, whatever waits: " + computing, computing >= 0 && computing <= 1);
             assertTrue("requests still waited when health answered", queued("1.0.0") > 0);
+            // the operator's view of the same moment: one worker (the bound just set), computing one
+            // request while the rest wait
+            Map<String, String> row = Map.of();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            do {
+                row = statsRow(shellAsAdmin("model:stats minilm"), "1.0.0");
+            } while (!"1".equals(row.get("Workers")) && System.nanoTime() < until);
+            assertEquals(row.toString(), "1", row.get("Workers"));
+            assertTrue(row.toString(), Integer.parseInt(row.get("Queued")) > 0);
+            assertTrue(row.toString(), Integer.parseInt(row.get("Running")) <= 1);
             int served = 0;
             int refused = 0;
             for (CompletableFuture<HttpResponse<String>> f : sent) {
@@ -251,6 +262,72 @@ public class OpenInferenceIT extends EnclaveTestSupport {
             endLoad(batching, sent);
         }
         assertServesAsBefore();
+    }
+
+    /**
+     * Requests that queue behind a busy worker run as one batch, and {@code model:stats} shows the mean
+     * batch they ran in, as the batch-size histogram in {@code /metrics} counts it.
+     */
+    @Test
+    public void modelStatsShowsTheMeanBatchRequestsRanIn() throws Exception {
+        BatchingControl batching = getOsgiService(BatchingControl.class);
+        // one place to compute and room for 64 rows: what arrives while it computes runs together next
+        batching.tune("minilm", BatchingOverride.of(new BatchingSettings(64, 0, 1024, 1, 1, 120_000)));
+        double[] before = batchSizeSumAndCount("1.0.0");
+        List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                sent.add(inferAsync(eightLongSentences("ahead-" + i)));
+            }
+            for (int i = 0; i < 24; i++) {
+                sent.add(inferAsync(textRequest("short-" + i, CAT)));
+            }
+            for (CompletableFuture<HttpResponse<String>> f : sent) {
+                HttpResponse<String> r = f.get(120, TimeUnit.SECONDS);
+                assertEquals(r.body(), 200, r.statusCode());
+            }
+        } finally {
+            endLoad(batching, sent);
+        }
+        double[] after = batchSizeSumAndCount("1.0.0");
+        assertEquals("every request counted once", sent.size(), after[1] - before[1], 0.0);
+        double metricsMean = (after[0] - before[0]) / (after[1] - before[1]);
+        assertTrue("requests that waited behind the busy worker ran together: mean " + metricsMean, metricsMean > 2);
+        Map<String, String> row = statsRow(shellAsAdmin("model:stats --window 300 minilm"), "1.0.0");
+        assertTrue(row.toString(), Double.parseDouble(row.get("Mean batch")) > 1);
+        assertEquals(row.toString(), "0", row.get("Queued"));
+        assertEquals(row.toString(), "0", row.get("Running"));
+    }
+
+    /** Sum and count of the version's {@code enclave_batch_size} histogram in {@code /metrics}. */
+    private double[] batchSizeSumAndCount(String version) throws Exception {
+        String labels = "{model=\"minilm\",version=\"" + version + "\"} ";
+        double[] sumAndCount = {0, 0};
+        for (String l : get("/metrics").body().lines().toList()) {
+            if (l.startsWith("enclave_batch_size_sum" + labels)) {
+                sumAndCount[0] = Double.parseDouble(l.substring(("enclave_batch_size_sum" + labels).length()));
+            } else if (l.startsWith("enclave_batch_size_count" + labels)) {
+                sumAndCount[1] = Double.parseDouble(l.substring(("enclave_batch_size_count" + labels).length()));
+            }
+        }
+        return sumAndCount;
+    }
+
+    /** One version's row of a {@code model:stats} table, by column name. */
+    private static Map<String, String> statsRow(String table, String version) {
+        List<String[]> rows = table.lines().filter(l -> l.contains("|"))
+                .map(l -> java.util.Arrays.stream(l.split("\\|")).map(String::trim).toArray(String[]::new)).toList();
+        String[] header = rows.get(0);
+        for (String[] r : rows.subList(1, rows.size())) {
+            if (r.length == header.length && version.equals(r[1])) {
+                Map<String, String> row = new java.util.LinkedHashMap<>();
+                for (int i = 0; i < header.length; i++) {
+                    row.put(header[i], r[i]);
+                }
+                return row;
+            }
+        }
+        throw new AssertionError("no row for " + version + " in:\n" + table);
     }
 
     /** Eight sentences of about 60 words: one request that keeps a worker busy for a while. */

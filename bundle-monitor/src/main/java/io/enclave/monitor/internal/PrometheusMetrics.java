@@ -141,6 +141,12 @@ public class PrometheusMetrics implements InferenceObserver {
                 .callback(cb -> models.versions().forEach(v -> cb.call(batching.running(v.descriptor().name(),
                         v.descriptor().version()), v.descriptor().name(), v.descriptor().version().toString())))
                 .register(registry);
+        GaugeWithCallback.builder().name("enclave_worker_threads")
+                .help("Worker threads the version holds, busy or idle: minWorkers, more while requests queue, up to maxWorkers")
+                .labelNames("model", "version")
+                .callback(cb -> models.versions().forEach(v -> cb.call(batching.workers(v.descriptor().name(),
+                        v.descriptor().version()), v.descriptor().name(), v.descriptor().version().toString())))
+                .register(registry);
         GaugeWithCallback.builder().name("enclave_traffic_weight")
                 .help("Share of the model's unversioned requests the version takes, 0 to 1").labelNames("model", "version")
                 .callback(cb -> {

@@ -119,7 +119,7 @@ class MonitorTest {
         }
     };
 
-    /** Seven requests wait for a worker or their batch; two batches compute. */
+    /** Seven requests wait for a worker or their batch; two batches compute, on two of three workers. */
     private final BatchingControl batching = new BatchingControl() {
         @Override
         public BatchingSettings settings(String model, Version version) {
@@ -134,6 +134,11 @@ class MonitorTest {
         @Override
         public int running(String model, Version version) {
             return 2;
+        }
+
+        @Override
+        public int workers(String model, Version version) {
+            return 3;
         }
 
         @Override
@@ -173,6 +178,7 @@ class MonitorTest {
         assertTrue(text.contains("enclave_model_load_seconds{model=\"minilm\",version=\"1.1.0\"} 1.5"));
         assertTrue(text.contains("enclave_queue_depth{model=\"minilm\",version=\"1.1.0\"} 7.0"), "what waits, as batching counts it");
         assertTrue(text.contains("enclave_workers{model=\"minilm\",version=\"1.1.0\"} 2.0"), "what computes, not what is in flight");
+        assertTrue(text.contains("enclave_worker_threads{model=\"minilm\",version=\"1.1.0\"} 3.0"), "the pool, idle workers too");
         assertTrue(text.contains("jvm_memory_used_bytes"), "JVM metrics");
         assertTrue(text.contains("process_cpu_seconds_total"), "process metrics");
         assertTrue(!text.contains("enclave_gpu_utilization_ratio{"), "no GPU: absent, not zero");

@@ -34,6 +34,13 @@ public interface BatchingControl {
     int running(String model, Version version);
 
     /**
+     * @return the worker threads the version holds now, busy or waiting for work: at least its
+     *         {@code minWorkers}, more while requests queue behind busy workers (up to {@code maxWorkers}),
+     *         fewer again once they have been idle a minute; 0 for a version that is not installed
+     */
+    int workers(String model, Version version);
+
+    /**
      * @return what the model's override names (a null component is left to each version's
      *         {@code model.json}), if it has one
      */

@@ -16,14 +16,25 @@ package io.enclave.api;
  * @param shadowCompared  shadow answers compared with the real answer (this version as the shadow)
  * @param shadowAgreed    of those, how many agreed
  * @param shadowDropped   shadow copies dropped because the shadow could not keep up
- * @param inFlight        engine calls running on this version now
+ * @param inFlight        requests this version holds now: waiting for their batch or computing
+ * @param windowMeanBatch over the window's answered requests, how many requests the engine ran together
+ *                        with each one, on average (1 without batching); NaN when none was answered
  */
 public record VersionStats(long requests, long errors, long fallbacks, int windowSeconds, long windowRequests,
         long windowErrors, double p50Millis, double p95Millis, double p99Millis, long shadowCompared, long shadowAgreed,
-        long shadowDropped, int inFlight) {
+        long shadowDropped, int inFlight, double windowMeanBatch) {
 
     /** Nothing recorded. */
-    public static final VersionStats EMPTY = new VersionStats(0, 0, 0, 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, 0);
+    public static final VersionStats EMPTY = new VersionStats(0, 0, 0, 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, 0,
+            Double.NaN);
+
+    /** Figures without batch sizes, as {@code io.enclave.api} 2.1 recorded them. */
+    public VersionStats(long requests, long errors, long fallbacks, int windowSeconds, long windowRequests, long windowErrors,
+            double p50Millis, double p95Millis, double p99Millis, long shadowCompared, long shadowAgreed, long shadowDropped,
+            int inFlight) {
+        this(requests, errors, fallbacks, windowSeconds, windowRequests, windowErrors, p50Millis, p95Millis, p99Millis,
+                shadowCompared, shadowAgreed, shadowDropped, inFlight, Double.NaN);
+    }
 
     /** @return the window's error rate, 0 when empty */
     public double windowErrorRate() {

@@ -28,11 +28,14 @@ import io.enclave.api.OverloadedException;
  * is refused before it runs, and a batch takes no more rows than its most urgent request leaves time
  * for (at the measured compute time per row), so what runs finishes close to its deadline even when
  * compute is slow. Workers are added while every worker computes and requests wait, and retire after a
- * minute idle; at most {@code maxWorkers} computations run at once, callers' included.
+ * minute idle, or after their batch when {@code maxWorkers} was lowered; at most {@code maxWorkers}
+ * computations run at once, callers' included.
  */
 final class Batcher {
     private static final Logger LOG = LoggerFactory.getLogger(Batcher.class);
     private static final long IDLE_RETIRE_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /** How often an idle worker looks whether it should retire. */
+    private static final long IDLE_POLL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** One waiting request. */
     static final class Job {
@@ -74,11 +77,19 @@ final class Batcher {
     private volatile int rowsPerBatch16;
     private volatile BatchingSettings settings;
     private volatile boolean closed;
+    private final long idleRetireNanos;
 
     /**
      * @param engine runs one batch; called on a worker thread
      */
     Batcher(String name, BatchingSettings settings, Function<List<NamedTensor>, List<NamedTensor>> engine) {
+        this(name, settings, engine, IDLE_RETIRE_NANOS);
+    }
+
+    /** @param idleRetireNanos how long a worker above {@code minWorkers} stays without work */
+    Batcher(String name, BatchingSettings settings, Function<List<NamedTensor>, List<NamedTensor>> engine,
+            long idleRetireNanos) {
+        this.idleRetireNanos = idleRetireNanos;
         this.name = name;
         this.settings = settings;
         this.engine = engine;
@@ -97,6 +108,7 @@ final class Batcher {
         while (workers.get() < next.minWorkers()) {
             startWorker();
         }
+        growIfWaiting();
     }
 
     int queueDepth() {
@@ -165,12 +177,20 @@ final class Batcher {
         } finally {
             arriving.decrementAndGet();
         }
-        // every worker is computing and requests wait: one more worker, so the next batch gathers
-        // while the current one runs
-        if (busy.get() >= workers.get() && workers.get() < s.maxWorkers()) {
+        growIfWaiting();
+        return job;
+    }
+
+    /**
+     * Every worker is computing and requests wait: one more worker, so the next batch gathers while the
+     * current ones run. Looked at when a request queues, when a worker starts a batch and when the
+     * bounds change, so a burst that queued faster than the workers took it, or a backlog under a raised
+     * {@code maxWorkers}, still gets its workers.
+     */
+    private void growIfWaiting() {
+        if (queued.get() > 0 && busy.get() >= workers.get() && workers.get() < settings.maxWorkers()) {
             startWorker();
         }
-        return job;
     }
 
     /** Takes one of the {@code maxWorkers} places for a computation, if one is free. */
@@ -219,17 +239,18 @@ final class Batcher {
         long idleSince = System.nanoTime();
         try {
             while (!closed) {
+                // a lowered maxWorkers: one worker too many leaves between batches, backlog or not
+                if (workers.get() > settings.maxWorkers() && retire()) {
+                    return;
+                }
                 Job first;
                 try {
-                    first = queue.poll(1, TimeUnit.SECONDS);
+                    first = queue.poll(Math.min(IDLE_POLL_NANOS, idleRetireNanos), TimeUnit.NANOSECONDS);
                 } catch (InterruptedException e) {
                     return;
                 }
                 if (first == null) {
-                    if (System.nanoTime() - idleSince > IDLE_RETIRE_NANOS && retire()) {
-                        return;
-                    }
-                    if (workers.get() > settings.maxWorkers() && retire()) {
+                    if (System.nanoTime() - idleSince > idleRetireNanos && retire()) {
                         return;
                     }
                     continue;
@@ -241,7 +262,9 @@ final class Batcher {
                 }
                 queued.decrementAndGet();
                 try {
-                    run(gather(first));
+                    List<Job> batch = gather(first);
+                    growIfWaiting();
+                    run(batch);
                 } finally {
                     busy.decrementAndGet();
                 }

@@ -150,6 +150,12 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
         return b == null ? 0 : b.busy();
     }
 
+    @Override
+    public int workers(String model, Version version) {
+        Batcher b = batcher(model, version);
+        return b == null ? 0 : b.workers();
+    }
+
     /** The version's batcher; null when it is not installed or not loaded. */
     private Batcher batcher(String model, Version version) {
         RegisteredVersion v = registry.registered(model, version);

@@ -21,6 +21,9 @@ final class VersionMeter {
     private final long[] slotSecond = new long[Slo.MAX_WINDOW_SECONDS];
     private final int[] slotCount = new int[Slo.MAX_WINDOW_SECONDS];
     private final int[] slotErrors = new int[Slo.MAX_WINDOW_SECONDS];
+    /** Per slot: answered requests, and the sum of their batch sizes. */
+    private final int[] slotAnswered = new int[Slo.MAX_WINDOW_SECONDS];
+    private final long[] slotBatchSum = new long[Slo.MAX_WINDOW_SECONDS];
     private final int[][] slotBins = new int[Slo.MAX_WINDOW_SECONDS][];
     private final LongAdder requests = new LongAdder();
     private final LongAdder errors = new LongAdder();
@@ -42,6 +45,14 @@ final class VersionMeter {
 
     /** One request this version was asked to answer, with how long it took and whether it failed. */
     void record(long nanos, boolean failed) {
+        record(nanos, failed, 0);
+    }
+
+    /**
+     * One request, as {@link #record(long, boolean)}, that the engine ran together with {@code batch - 1}
+     * others (0: not known, as for a failure).
+     */
+    void record(long nanos, boolean failed, int batch) {
         requests.increment();
         if (failed) {
             errors.increment();
@@ -54,6 +65,8 @@ final class VersionMeter {
                 slotSecond[i] = second;
                 slotCount[i] = 0;
                 slotErrors[i] = 0;
+                slotAnswered[i] = 0;
+                slotBatchSum[i] = 0;
                 if (slotBins[i] == null) {
                     slotBins[i] = new int[BINS];
                 } else {
@@ -65,6 +78,10 @@ final class VersionMeter {
                 slotErrors[i]++;
             }
             slotBins[i][bin]++;
+            if (batch > 0) {
+                slotAnswered[i]++;
+                slotBatchSum[i] += batch;
+            }
         }
     }
 
@@ -108,12 +125,16 @@ final class VersionMeter {
         long now = clock.getAsLong() / 1_000_000_000L;
         long count = 0;
         long failed = 0;
+        long answered = 0;
+        long batchSum = 0;
         int[] merged = new int[BINS];
         synchronized (this) {
             for (int i = 0; i < slotSecond.length; i++) {
                 if (slotSecond[i] > now - window && slotSecond[i] <= now) {
                     count += slotCount[i];
                     failed += slotErrors[i];
+                    answered += slotAnswered[i];
+                    batchSum += slotBatchSum[i];
                     for (int b = 0; b < BINS; b++) {
                         merged[b] += slotBins[i][b];
                     }
@@ -122,7 +143,7 @@ final class VersionMeter {
         }
         return new VersionStats(requests.sum(), errors.sum(), fallbacks.sum(), window, count, failed,
                 quantile(merged, count, 0.50), quantile(merged, count, 0.95), quantile(merged, count, 0.99), shadowCompared.sum(), shadowAgreed.sum(),
-                shadowDropped.sum(), inFlight.get());
+                shadowDropped.sum(), inFlight.get(), answered == 0 ? Double.NaN : (double) batchSum / answered);
     }
 
     private static double quantile(int[] bins, long count, double q) {

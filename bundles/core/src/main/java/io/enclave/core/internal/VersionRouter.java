@@ -442,15 +442,17 @@ public class VersionRouter implements Router, InferenceStats {
             long took = System.nanoTime() - start;
             if (e == null) {
                 Batcher.Job job = c.job();
+                int batch = 1;
                 if (job != null && job.started > 0) {
                     t.computeStart = job.started;
                     t.computeNanos += System.nanoTime() - job.started;
-                    t.batchSize = Math.max(1, job.batchSize);
+                    batch = Math.max(1, job.batchSize);
+                    t.batchSize = batch;
                 } else {
                     t.computeNanos += took;
                 }
                 breaker.onSuccess(took, TimeUnit.NANOSECONDS);
-                meter.record(took, false);
+                meter.record(took, false, batch);
                 return out;
             }
             Throwable x = Futures.cause(e);

@@ -53,6 +53,26 @@ class BatcherTest {
         return List.of(new NamedTensor("y", DataType.FP32, in.get(0).shape(), y));
     }
 
+    /**
+     * The first caller finds the version idle and computes on its own thread, where the gate holds it.
+     *
+     * @return its answer, once the gate opens
+     */
+    private java.util.concurrent.CompletableFuture<List<NamedTensor>> callerHeldAtTheGate(Batcher b) throws Exception {
+        var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> b.submit(row(0, 0)).result.join());
+        assertTrue(entered.await(5, TimeUnit.SECONDS), "the caller reached the engine");
+        return first;
+    }
+
+    /** Submits rows (i, sign × i) for i from {@code from} to {@code to}, in order. */
+    private static List<Batcher.Job> submit(Batcher b, int from, int to, int sign) {
+        List<Batcher.Job> jobs = new ArrayList<>();
+        for (int i = from; i <= to; i++) {
+            jobs.add(b.submit(row(i, sign * i)));
+        }
+        return jobs;
+    }
+
     private static List<NamedTensor> row(float a, float b) {
         return List.of(new NamedTensor("x", DataType.FP32, new long[] {1, 2}, new float[] {a, b}));
     }
@@ -77,13 +97,8 @@ class BatcherTest {
         gate = new CountDownLatch(1);
         Batcher b = new Batcher("t", new BatchingSettings(8, 0, 100, 1, 1, 30_000), this::engine);
         try {
-            // the first caller finds the version idle and computes on its own thread
-            var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> b.submit(row(0, 0)).result.join());
-            entered.await(5, TimeUnit.SECONDS);
-            List<Batcher.Job> jobs = new ArrayList<>();
-            for (int i = 1; i <= 10; i++) {
-                jobs.add(b.submit(row(i, -i)));
-            }
+            var first = callerHeldAtTheGate(b);
+            List<Batcher.Job> jobs = submit(b, 1, 10, -1);
             gate.countDown();
             first.get(5, TimeUnit.SECONDS);
             for (int i = 1; i <= 10; i++) {
@@ -92,6 +107,70 @@ class BatcherTest {
             assertEquals(List.of(1, 8, 2), batches, "at most 8 rows a batch, in arrival order");
             assertEquals(8, jobs.get(0).batchSize);
             assertTrue(threads.get(1).startsWith("enclave-worker-t-"), "queued requests run on a worker: " + threads);
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void workersAreAddedWhileRequestsWaitBehindBusyOnesUpToTheMostAndRetireWhenIdle() throws Exception {
+        gate = new CountDownLatch(1);
+        Batcher b = new Batcher("t", new BatchingSettings(1, 0, 100, 1, 3, 30_000), this::engine,
+                TimeUnit.MILLISECONDS.toNanos(300));
+        try {
+            assertEquals(1, b.workers(), "minWorkers from the start");
+            // the caller's computation counts as one of the 3
+            var first = callerHeldAtTheGate(b);
+            List<Batcher.Job> jobs = submit(b, 1, 10, 1);
+            // one worker more while requests wait behind busy ones, up to 3
+            await(() -> b.busy() == 3 && b.workers() == 3);
+            assertEquals(8, b.queueDepth(), "3 compute, the rest wait");
+            Thread.sleep(100);
+            assertEquals(3, b.busy(), "never more computations at once than maxWorkers, the caller's included");
+            assertEquals(3, b.workers(), "never more workers than maxWorkers");
+            gate.countDown();
+            first.get(5, TimeUnit.SECONDS);
+            for (int i = 1; i <= 10; i++) {
+                assertArrayEquals(new float[] {2 * i, 2 * i}, jobs.get(i - 1).result.get(5, TimeUnit.SECONDS).get(0).floats());
+            }
+            await(() -> b.workers() == 1);
+            Thread.sleep(700);
+            assertEquals(1, b.workers(), "idle workers retire down to minWorkers, and no further");
+            assertArrayEquals(new float[] {4, 4}, b.submit(row(2, 2)).result.get(5, TimeUnit.SECONDS).get(0).floats());
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void raisingMaxWorkersDuringABacklogStartsWorkersAndLoweringItRetiresThemBacklogOrNot() throws Exception {
+        gate = new CountDownLatch(1);
+        // the shipped idle time (a minute): what retires here retires because of the new bounds
+        Batcher b = new Batcher("t", new BatchingSettings(1, 0, 100, 1, 1, 30_000), this::engine);
+        try {
+            var first = callerHeldAtTheGate(b);
+            List<Batcher.Job> jobs = submit(b, 1, 4, 1);
+            Thread.sleep(100);
+            assertEquals(1, b.workers(), "maxWorkers 1: the backlog waits");
+            assertEquals(4, b.queueDepth());
+            // an operator raises the bound while nothing new arrives: the backlog gets its workers
+            b.reconfigure(new BatchingSettings(1, 0, 100, 1, 3, 30_000));
+            await(() -> b.busy() == 3 && b.workers() == 3);
+            // and lowers it again while 30 more wait, each 30 ms of compute: the extra workers leave
+            // after their batch, without waiting for the backlog to clear
+            jobs.addAll(submit(b, 5, 34, 1));
+            millisPerRow = 30;
+            b.reconfigure(new BatchingSettings(1, 0, 100, 1, 1, 30_000));
+            gate.countDown();
+            await(() -> b.workers() == 1);
+            assertTrue(b.queueDepth() > 10, "the backlog is still there: " + b.queueDepth());
+            first.get(5, TimeUnit.SECONDS);
+            for (int i = 0; i < jobs.size(); i++) {
+                assertArrayEquals(new float[] {2 * (i + 1), 2 * (i + 1)}, jobs.get(i).result.get(5, TimeUnit.SECONDS).get(0).floats());
+            }
+            assertEquals(1, b.workers());
+            b.reconfigure(new BatchingSettings(1, 0, 100, 2, 4, 30_000));
+            assertEquals(2, b.workers(), "a higher minWorkers starts its workers at once");
         } finally {
             b.close();
         }
@@ -146,8 +225,7 @@ class BatcherTest {
             assertTrue(b.nanosPerRow() >= TimeUnit.MILLISECONDS.toNanos(20), "measured: " + b.nanosPerRow());
             gate = new CountDownLatch(1);
             entered = new CountDownLatch(1);
-            var blocker = java.util.concurrent.CompletableFuture.supplyAsync(() -> b.submit(row(0, 0)).result.join());
-            assertTrue(entered.await(5, TimeUnit.SECONDS));
+            var blocker = callerHeldAtTheGate(b);
             // twenty requests with 250 ms of their deadline left: 400 ms of compute together
             long arrived = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(deadlineMs - 250);
             List<Batcher.Job> jobs = new ArrayList<>();

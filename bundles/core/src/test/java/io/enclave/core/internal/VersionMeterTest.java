@@ -34,6 +34,26 @@ class VersionMeterTest {
     }
 
     @Test
+    void theMeanBatchCoversTheWindowsAnsweredRequestsOnly() {
+        assertTrue(Double.isNaN(meter.snapshot(10).windowMeanBatch()), "nothing answered yet");
+        // a batch of 8 (each of its 8 requests records 8) and two lone requests: 66 / 10
+        for (int i = 0; i < 8; i++) {
+            meter.record(3_000_000, false, 8);
+        }
+        meter.record(1_000_000, false, 1);
+        meter.record(1_000_000, false, 1);
+        meter.record(500_000, true);
+        VersionStats s = meter.snapshot(10);
+        assertEquals(11, s.windowRequests());
+        assertEquals(6.6, s.windowMeanBatch(), 1e-9, "a failure has no batch and does not count");
+
+        now.addAndGet(11_000_000_000L);
+        meter.record(1_000_000, false, 2);
+        assertEquals(2.0, meter.snapshot(10).windowMeanBatch(), 1e-9, "older slots left the window");
+        assertEquals(68.0 / 11, meter.snapshot(300).windowMeanBatch(), 1e-9, "a longer window still holds them");
+    }
+
+    @Test
     void binsCoverMicrosecondsToSeconds() {
         assertEquals(0, VersionMeter.bin(1));
         assertEquals(VersionMeter.BINS - 1, VersionMeter.bin(Long.MAX_VALUE));

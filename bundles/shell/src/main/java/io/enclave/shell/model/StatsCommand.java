@@ -10,7 +10,9 @@ import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
+import org.osgi.framework.Version;
 
+import io.enclave.api.BatchingControl;
 import io.enclave.api.InferenceStats;
 import io.enclave.api.ModelRegistry;
 import io.enclave.api.ModelVersion;
@@ -18,13 +20,15 @@ import io.enclave.api.Slo;
 import io.enclave.api.VersionStats;
 
 @Service
-@Command(scope = "model", name = "stats", description = "Counts, latency percentiles, error ratio and load per model "
-        + "version over a recent window")
+@Command(scope = "model", name = "stats", description = "Counts, latency percentiles, error ratio and mean batch per "
+        + "model version over a recent window, with what waits, what computes and the worker threads now")
 public class StatsCommand implements Action {
     @Reference
     ModelRegistry registry;
     @Reference
     InferenceStats stats;
+    @Reference
+    BatchingControl batching;
 
     @Argument(index = 0, name = "model", description = "Only this model")
     @Completion(ModelNameCompleter.class)
@@ -48,15 +52,22 @@ public class StatsCommand implements Action {
         table.column("p95 ms").alignRight();
         table.column("p99 ms").alignRight();
         table.column("Error ratio").alignRight();
-        table.column("Batch").alignRight();
-        table.column("Queue").alignRight();
+        // what a request shared its engine call with, averaged over the window's answers
+        table.column("Mean batch").alignRight();
+        // live: admitted and waiting, engine calls under way, worker threads held
+        table.column("Queued").alignRight();
         table.column("Running").alignRight();
+        table.column("Workers").alignRight();
         for (ModelVersion v : model == null ? registry.versions() : registry.versions(model)) {
-            VersionStats s = stats.stats(v.descriptor().name(), v.descriptor().version(), window);
-            table.addRow().addContent(v.descriptor().name(), v.descriptor().version(), s.requests(), s.windowRequests(),
+            String name = v.descriptor().name();
+            Version version = v.descriptor().version();
+            VersionStats s = stats.stats(name, version, window);
+            table.addRow().addContent(name, version, s.requests(), s.windowRequests(),
                     String.format(Locale.ROOT, "%.1f", (double) s.windowRequests() / window), TrafficText.millis(s.p50Millis()),
                     TrafficText.millis(s.p95Millis()), TrafficText.millis(s.p99Millis()),
-                    String.format(Locale.ROOT, "%.4f", s.windowErrorRate()), 1, 0, s.inFlight());
+                    String.format(Locale.ROOT, "%.4f", s.windowErrorRate()),
+                    Double.isNaN(s.windowMeanBatch()) ? "-" : String.format(Locale.ROOT, "%.2f", s.windowMeanBatch()),
+                    batching.queued(name, version), batching.running(name, version), batching.workers(name, version));
         }
         table.print(System.out);
         return null;
