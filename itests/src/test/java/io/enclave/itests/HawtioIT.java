@@ -77,6 +77,8 @@ public class HawtioIT extends EnclaveTestSupport {
         JsonNode read = jolokia(auditor, "read/" + MBEAN);
         assertEquals(read.toString(), 200, read.get("status").asInt());
         assertEquals("READY", read.path("value").path("State").asText());
+        assertTrue("the pool's worker threads: " + read, read.path("value").path("WorkerThreads").asInt() >= 1);
+        assertEquals(read.toString(), 0, read.path("value").path("Queued").asInt(-1));
         JsonNode denied = jolokia(auditor, "exec/" + MBEAN + "/canary(double)/5");
         assertTrue("an auditor may not change traffic: " + denied, denied.get("status").asInt() != 200);
 

@@ -19,6 +19,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.enclave.api.BatchingControl;
 import io.enclave.api.Callers;
 import io.enclave.api.InferenceStats;
 import io.enclave.api.ModelDescriptor;
@@ -62,6 +63,18 @@ public class ModelMBeans {
 
         double getShadowAgreement();
 
+        /** Over the last minute's answers, how many requests each shared its engine call with (NaN: none). */
+        double getMeanBatch();
+
+        /** Requests admitted and waiting for a worker or their batch, now. */
+        int getQueued();
+
+        /** Engine calls running now. */
+        int getRunning();
+
+        /** Worker threads held now, busy or idle. */
+        int getWorkerThreads();
+
         /** Makes this version's model promote its canary (admin only). */
         String promote();
 
@@ -76,13 +89,16 @@ public class ModelMBeans {
     private final Router router;
     private final TrafficControl traffic;
     private final InferenceStats stats;
+    private final BatchingControl batching;
     private final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
     private final Map<String, ObjectName> registered = new ConcurrentHashMap<>();
     private volatile boolean active;
 
     @Activate
     public ModelMBeans(@Reference(name = "registry") ModelRegistry registry, @Reference(name = "router") Router router,
-            @Reference(name = "traffic") TrafficControl traffic, @Reference(name = "stats") InferenceStats stats) {
+            @Reference(name = "traffic") TrafficControl traffic, @Reference(name = "stats") InferenceStats stats,
+            @Reference(name = "batching") BatchingControl batching) {
+        this.batching = batching;
         this.registry = registry;
         this.router = router;
         this.traffic = traffic;
@@ -210,6 +226,26 @@ public class ModelMBeans {
         @Override
         public double getShadowAgreement() {
             return s().shadowAgreement();
+        }
+
+        @Override
+        public double getMeanBatch() {
+            return s().windowMeanBatch();
+        }
+
+        @Override
+        public int getQueued() {
+            return batching.queued(model, version);
+        }
+
+        @Override
+        public int getRunning() {
+            return batching.running(model, version);
+        }
+
+        @Override
+        public int getWorkerThreads() {
+            return batching.workers(model, version);
         }
 
         @Override
