@@ -159,6 +159,17 @@ public class DeployIT extends EnclaveTestSupport {
         assertEquals(before, getOsgiService(TrafficControl.class).rules("minilm"));
         String audit = get("/enclave/v1/audit?action=model.&limit=1000").body();
         assertTrue(audit, audit.contains("\"model.deploy\"") && audit.contains("\"model.undeploy\""));
+        int uploadedEntries = 0;
+        for (com.fasterxml.jackson.databind.JsonNode e : JSON.readTree(audit).get("entries")) {
+            // model.install is the registry's own note when the bundle starts: that one is the system's
+            if (e.path("target").asText().equals("uploaded:1.0.0")
+                    && List.of("model.deploy", "model.undeploy").contains(e.path("action").asText())) {
+                assertEquals("an upload and a removal over the API are audited under the admin: " + e, "admin",
+                        e.path("who").asText());
+                uploadedEntries++;
+            }
+        }
+        assertTrue(audit, uploadedEntries >= 2);
     }
 
     /**

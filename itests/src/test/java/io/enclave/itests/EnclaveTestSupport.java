@@ -224,6 +224,11 @@ public abstract class EnclaveTestSupport extends KarafTestSupport {
                 .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)), as);
     }
 
+    Reply put(String path, String json, Credentials as) throws Exception {
+        return send(HttpRequest.newBuilder(URI.create(base() + path)).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8)), as);
+    }
+
     Reply send(HttpRequest.Builder request, Credentials as) throws Exception {
         if (as != null) {
             request.header("Authorization", as.header());

@@ -299,6 +299,78 @@ public class OpenInferenceIT extends EnclaveTestSupport {
         assertEquals(row.toString(), "0", row.get("Running"));
     }
 
+    /**
+     * The management API shows each version's batching settings and load, and replaces the model's
+     * override as {@code model:tune} would: what it names for every version, the rest model.json's. Bad
+     * input gets a 400 that names the problem and changes nothing; only an admin may change it.
+     */
+    @Test
+    public void batchingIsReadAndReplacedOverTheManagementApi() throws Exception {
+        ensureUsers();
+        BatchingControl batching = getOsgiService(BatchingControl.class);
+        Version v1 = Version.parseVersion("1.0.0");
+        try {
+            Reply before = get("/enclave/v1/models/minilm", ANALYST);
+            assertEquals(before.body(), 200, before.status());
+            assertEquals("{}", before.json().get("batchingOverride").toString());
+            for (JsonNode v : before.json().get("versions")) {
+                BatchingSettings s = batching.settings("minilm", Version.parseVersion(v.get("version").asText()));
+                assertEquals(v.toString(), s.maxBatchSize(), v.get("batching").get("maxBatchSize").asInt());
+                assertEquals(v.toString(), s.deadlineMillis(), v.get("batching").get("deadlineMs").asLong());
+                assertTrue(v.toString(), v.get("workerThreads").asInt() >= s.minWorkers());
+                assertEquals(v.toString(), 0, v.get("queued").asInt());
+            }
+
+            Reply tuned = put("/enclave/v1/models/minilm/batching", "{\"maxBatchSize\": 16, \"queueCapacity\": 2048}", admin());
+            assertEquals(tuned.body(), 200, tuned.status());
+            assertEquals("{\"maxBatchSize\":16,\"queueCapacity\":2048}", tuned.json().get("batchingOverride").toString());
+            for (JsonNode v : tuned.json().get("versions")) {
+                assertEquals(v.toString(), 16, v.get("batching").get("maxBatchSize").asInt());
+                assertEquals(v.toString(), 2048, v.get("batching").get("queueCapacity").asInt());
+                assertEquals("model.json's delay stays: " + v, 2000, v.get("batching").get("maxQueueDelayMicros").asInt());
+            }
+            assertEquals(16, batching.settings("minilm", v1).maxBatchSize());
+            Path file = Path.of(System.getProperty("karaf.etc"), "io.enclave.batching-minilm.cfg");
+            awaitFile(file, Duration.ofSeconds(10), text -> text.contains("maxBatchSize = 16")
+                    && text.contains("queueCapacity = 2048") && !text.contains("maxWorkers"));
+            String audit = get("/enclave/v1/audit?action=model.tune&limit=1000").body();
+            assertTrue("the change is audited under the admin who made it, and where from: " + audit,
+                    audit.contains("\"who\":\"admin\",\"from\":\"https(127.0.0.1)\"") && audit.contains("queueCapacity=2048"));
+
+            // each refusal names its problem and leaves the override as it was
+            String[][] bad = {
+                {"{\"maxBatchSize\": \"16\"}", "'maxBatchSize' must be a whole number"},
+                {"{\"maxBatchSize\": 16.5}", "'maxBatchSize' must be a whole number"},
+                {"{\"deadlineMs\": 99999999999999999999999}", "'deadlineMs' must be a whole number"},
+                {"{\"queueCapacity\": 3000000000}", "'queueCapacity' is out of range"},
+                {"{\"maxBatch\": 16}", "unknown field 'maxBatch'"},
+                {"{\"maxBatchSize\": 0}", "max batch size must be 1 to 4096"},
+                {"{\"minWorkers\": 3, \"maxWorkers\": 2}", "workers must be 1 <= min <= max"},
+                {"[16]", "body must be a JSON object"},
+                {"{\"maxBatchSize\": 16", "not valid JSON"},
+            };
+            for (String[] b : bad) {
+                Reply r = put("/enclave/v1/models/minilm/batching", b[0], admin());
+                assertEquals(b[0] + " -> " + r.body(), 400, r.status());
+                assertTrue(b[0] + " -> " + r.body(), r.body().contains(b[1]));
+                assertEquals(b[0], 16, batching.settings("minilm", v1).maxBatchSize());
+                assertEquals(b[0], 2048, batching.settings("minilm", v1).queueCapacity());
+            }
+            assertEquals(403, put("/enclave/v1/models/minilm/batching", "{}", ANALYST).status());
+            assertEquals(404, put("/enclave/v1/models/nope/batching", "{}", admin()).status());
+            assertEquals(16, batching.settings("minilm", v1).maxBatchSize());
+
+            // {} goes back to model.json for every setting
+            Reply reset = put("/enclave/v1/models/minilm/batching", "{}", admin());
+            assertEquals(reset.body(), 200, reset.status());
+            assertEquals("{}", reset.json().get("batchingOverride").toString());
+            assertEquals(before.json().get("versions").get(0).get("batching"), reset.json().get("versions").get(0).get("batching"));
+            assertEquals(32, batching.settings("minilm", v1).maxBatchSize());
+        } finally {
+            batching.tune("minilm", null);
+        }
+    }
+
     /** Sum and count of the version's {@code enclave_batch_size} histogram in {@code /metrics}. */
     private double[] batchSizeSumAndCount(String version) throws Exception {
         String labels = "{model=\"minilm\",version=\"" + version + "\"} ";

@@ -7,7 +7,6 @@ import static org.junit.Assert.assertTrue;
 
 import java.net.URI;
 import java.net.http.HttpRequest;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,11 +69,6 @@ public class TrafficIT extends EnclaveTestSupport {
     private Load load(String model, int threads, String header, java.util.function.IntFunction<String> key) throws Exception {
         return new Load(http(), base() + "/v2/models/" + model + "/infer", admin().header(), threads,
                 body("the quarterly report is due on friday"), header, key);
-    }
-
-    Reply put(String path, String json, Credentials as) throws Exception {
-        return send(HttpRequest.newBuilder(URI.create(base() + path)).header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8)), as);
     }
 
     private void awaitReady(String model, String version) throws InterruptedException {
@@ -169,6 +163,16 @@ public class TrafficIT extends EnclaveTestSupport {
         for (String a : List.of("traffic.canary", "traffic.change", "traffic.promote", "traffic.rollback")) {
             assertTrue(a + " is audited", actions.contains("\"" + a + "\""));
         }
+        // the management API's changes carry the admin who made them and where from, as the shell's do
+        JsonNode promote = null;
+        for (JsonNode e : audit) {
+            if (e.path("action").asText().equals("traffic.promote")) {
+                promote = e;
+            }
+        }
+        assertNotNull(actions, promote);
+        assertEquals(promote.toString(), "admin", promote.path("who").asText());
+        assertTrue(promote.toString(), promote.path("from").asText().startsWith("https(127.0.0.1"));
     }
 
     private static JsonNode version(JsonNode model, String version) {

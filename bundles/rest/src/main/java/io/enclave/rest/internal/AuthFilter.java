@@ -24,6 +24,8 @@ import io.enclave.api.SecurityService;
  */
 final class AuthFilter implements ContainerRequestFilter {
     static final String IDENTITY = "enclave.identity";
+    /** The address the caller connected from. */
+    static final String FROM = "enclave.from";
     private static final int MAX_HEADER = 4096;
 
     private final SecurityService security;
@@ -54,7 +56,11 @@ final class AuthFilter implements ContainerRequestFilter {
         }
         Identity caller = authenticate(request.getHeaderString(HttpHeaders.AUTHORIZATION));
         security.check(caller, guard.value());
-        request.setProperty(IDENTITY, caller);
+        // on the CXF message itself, where CallerInvoker finds them (a filter's own properties live on the
+        // servlet request here)
+        org.apache.cxf.message.Message message = org.apache.cxf.phase.PhaseInterceptorChain.getCurrentMessage();
+        message.put(IDENTITY, caller);
+        message.put(FROM, remote());
     }
 
     private Identity authenticate(String header) {

@@ -27,6 +27,9 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.enclave.api.BatchingControl;
+import io.enclave.api.BatchingOverride;
+import io.enclave.api.BatchingSettings;
 import io.enclave.api.InferenceStats;
 import io.enclave.api.InvalidInputException;
 import io.enclave.api.ModelDeployer;
@@ -52,6 +55,7 @@ public class ModelResource {
     private static final int MAX_BODY = 64 * 1024;
     private static final Set<String> TRAFFIC_FIELDS = Set.of("stable", "canary", "shadow", "pinned", "stickyHeader", "slo");
     private static final Set<String> CANARY_FIELDS = Set.of("version", "percent");
+    private static final Set<String> BATCHING_FIELDS = Set.copyOf(BatchingOverride.KEYS);
     private static final Set<String> SLO_FIELDS = Set.of("maxErrorRate", "maxP99Ms", "minAgreement", "minRequests",
             "windowSeconds", "autoPromote");
     private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
@@ -64,10 +68,12 @@ public class ModelResource {
     private final InferenceStats stats;
     private final InferenceCodec codec;
     private final ModelDeployer deployer;
+    private final BatchingControl batching;
 
     ModelResource(ModelRegistry registry, Router router, TrafficControl traffic, InferenceStats stats, InferenceCodec codec,
-            ModelDeployer deployer) {
+            ModelDeployer deployer, BatchingControl batching) {
         this.deployer = deployer;
+        this.batching = batching;
         this.registry = registry;
         this.router = router;
         this.traffic = traffic;
@@ -145,9 +151,7 @@ public class ModelResource {
     @Path("{model}/traffic")
     @Guard(Permission.MODEL_MANAGE)
     public Response putTraffic(@PathParam("model") String model, InputStream body) throws IOException {
-        known(model);
-        JsonNode n = body(body, true);
-        fields(n, TRAFFIC_FIELDS, "traffic");
+        JsonNode n = change(model, body, TRAFFIC_FIELDS, "traffic");
         TrafficRules.Builder b = TrafficRules.none(model).toBuilder()
                 .stable(version(n, "stable")).shadow(version(n, "shadow")).pinned(version(n, "pinned"));
         JsonNode canary = n.get("canary");
@@ -177,6 +181,23 @@ public class ModelResource {
         return ok(view(model));
     }
 
+    /**
+     * Replaces the model's batching override, live, for every version from its next batch on:
+     * {@code {"maxBatchSize": 16, "maxWorkers": 2}}. A setting left out follows each version's
+     * {@code model.json}; {@code {}} goes back to {@code model.json} for all. Stored as
+     * {@code model:tune} stores it, and audited.
+     */
+    @PUT
+    @Path("{model}/batching")
+    @Guard(Permission.MODEL_MANAGE)
+    public Response putBatching(@PathParam("model") String model, InputStream body) throws IOException {
+        JsonNode n = change(model, body, BATCHING_FIELDS, "batching");
+        BatchingOverride o = new BatchingOverride(integer(n, "maxBatchSize"), whole(n, "maxQueueDelayMicros"),
+                integer(n, "queueCapacity"), integer(n, "minWorkers"), integer(n, "maxWorkers"), whole(n, "deadlineMs"));
+        batching.tune(model, o.isEmpty() ? null : o);
+        return ok(view(model));
+    }
+
     @POST
     @Path("{model}/promote")
     @Guard(Permission.MODEL_MANAGE)
@@ -200,6 +221,14 @@ public class ModelResource {
         }
         traffic.rollback(model, reason);
         return ok(view(model));
+    }
+
+    /** A change's body: a JSON object with only {@code known} fields, for a model that is installed. */
+    private JsonNode change(String model, InputStream body, Set<String> known, String what) throws IOException {
+        known(model);
+        JsonNode n = body(body, true);
+        fields(n, known, what);
+        return n;
     }
 
     private void known(String model) {
@@ -229,6 +258,17 @@ public class ModelResource {
             m.put("fallbacks", s.fallbacks());
             m.put("p50Ms", finite(s.p50Millis()));
             m.put("p99Ms", finite(s.p99Millis()));
+            m.put("meanBatch", finite(s.windowMeanBatch()));
+            m.put("queued", batching.queued(model, ver));
+            m.put("running", batching.running(model, ver));
+            m.put("workerThreads", batching.workers(model, ver));
+            try {
+                BatchingSettings b = batching.settings(model, ver);
+                Map<String, Object> settings = new LinkedHashMap<>(BatchingOverride.of(b).named());
+                m.put("batching", settings);
+            } catch (ModelNotFoundException removedMeanwhile) {
+                // the version went between the listing and this look: it is listed without settings
+            }
             if (s.shadowCompared() > 0 || s.shadowDropped() > 0) {
                 Map<String, Object> sh = new LinkedHashMap<>();
                 sh.put("compared", s.shadowCompared());
@@ -264,6 +304,7 @@ public class ModelResource {
         out.put("name", model);
         out.put("versions", versions);
         out.put("traffic", t);
+        out.put("batchingOverride", batching.override(model).map(BatchingOverride::named).orElse(Map.of()));
         return out;
     }
 
@@ -329,6 +370,26 @@ public class ModelResource {
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException("'" + field + "' is not a version: " + v.asText());
         }
+    }
+
+    /** A batching setting that is a whole number, or null when not given. */
+    private static Long whole(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+            throw new InvalidInputException("batching '" + field + "' must be a whole number, not " + v);
+        }
+        return v.longValue();
+    }
+
+    private static Integer integer(JsonNode n, String field) {
+        Long l = whole(n, field);
+        if (l != null && (l < Integer.MIN_VALUE || l > Integer.MAX_VALUE)) {
+            throw new InvalidInputException("batching '" + field + "' is out of range: " + l);
+        }
+        return l == null ? null : l.intValue();
     }
 
     private static double num(JsonNode n, String field, double otherwise) {

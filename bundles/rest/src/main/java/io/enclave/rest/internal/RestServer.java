@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 
 import io.enclave.api.ApiKeys;
 import io.enclave.api.AuditLog;
+import io.enclave.api.BatchingControl;
 import io.enclave.api.InferenceStats;
 import io.enclave.api.ModelDeployer;
 import io.enclave.api.TrafficControl;
@@ -59,6 +60,8 @@ public class RestServer {
     private TrafficControl traffic;
     @Reference
     private InferenceStats stats;
+    @Reference
+    private BatchingControl batching;
     /** Optional: without the model deployer the management API serves everything but uploads. */
     @Reference(cardinality = org.osgi.service.component.annotations.ReferenceCardinality.OPTIONAL,
             policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
@@ -79,11 +82,12 @@ public class RestServer {
             manage.setAddress("/enclave/v1");
             manage.setResourceClasses(AuditResource.class, ApiKeyResource.class, ModelResource.class, OpenApiResource.class);
             manage.setResourceProvider(ModelResource.class, new SingletonResourceProvider(
-                    new ModelResource(registry, router, traffic, stats, codec, deployer)));
+                    new ModelResource(registry, router, traffic, stats, codec, deployer, batching)));
             manage.setResourceProvider(OpenApiResource.class, new SingletonResourceProvider(new OpenApiResource()));
             manage.setResourceProvider(AuditResource.class, new SingletonResourceProvider(new AuditResource(audit, codec)));
             manage.setResourceProvider(ApiKeyResource.class, new SingletonResourceProvider(new ApiKeyResource(apiKeys, codec)));
             manage.setProviders(List.of(new AuthFilter(security), new ErrorMapper(codec)));
+            manage.setInvoker(new CallerInvoker());
             management = manage.create();
         } finally {
             t.setContextClassLoader(previous);
