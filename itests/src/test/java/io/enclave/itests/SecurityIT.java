@@ -33,6 +33,8 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 /**
  * One user base and the same roles on every door: the REST authorization matrix, the shell's
  * command ACLs, the JAAS realm SSH and JMX log in through, no default credentials, throttling.
@@ -373,6 +375,16 @@ public class SecurityIT extends EnclaveTestSupport {
         assertEquals(401, bearer("GET", "/v2/models/minilm", "enc_000000000000_" + "A".repeat(43), null).status());
         assertEquals(404, send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base() + "/enclave/v1/apikeys/" + id))
                 .DELETE(), admin()).status());
+        // each change over the API is audited under the admin who made it, from where
+        for (String action : List.of("apikey.create", "apikey.revoke")) {
+            JsonNode entries = get("/enclave/v1/audit?action=" + action + "&limit=1000").json().get("entries");
+            boolean byAdmin = false;
+            for (JsonNode e : entries) {
+                byAdmin |= e.path("target").asText().equals(id) && e.path("outcome").asText().equals("success")
+                        && e.path("who").asText().equals("admin") && e.path("from").asText().startsWith("https(");
+            }
+            assertTrue(action + ": " + entries, byAdmin);
+        }
     }
 
     private String jmx(Credentials who) {
