@@ -29,7 +29,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.enclave.api.BatchingControl;
 import io.enclave.api.BatchingOverride;
-import io.enclave.api.BatchingSettings;
 import io.enclave.api.InferenceStats;
 import io.enclave.api.InvalidInputException;
 import io.enclave.api.ModelDeployer;
@@ -263,9 +262,7 @@ public class ModelResource {
             m.put("running", batching.running(model, ver));
             m.put("workerThreads", batching.workers(model, ver));
             try {
-                BatchingSettings b = batching.settings(model, ver);
-                Map<String, Object> settings = new LinkedHashMap<>(BatchingOverride.of(b).named());
-                m.put("batching", settings);
+                m.put("batching", BatchingOverride.of(batching.settings(model, ver)).named());
             } catch (ModelNotFoundException removedMeanwhile) {
                 // the version went between the listing and this look: it is listed without settings
             }
