@@ -264,6 +264,72 @@ public class OpenInferenceIT extends EnclaveTestSupport {
         assertServesAsBefore();
     }
 
+    /** The same request with Triton's {@code parameters.timeout}, in microseconds. */
+    private static String withTimeout(String request, String micros) {
+        return "{\"parameters\": {\"timeout\": " + micros + "}, " + request.substring(1);
+    }
+
+    /**
+     * A Triton client's own request timeout ({@code parameters.timeout}, microseconds): a request that
+     * cannot start within it is answered 503 with {@code Retry-After} at that moment, while the backlog
+     * ahead of it still computes, and never runs; a longer one than the version's deadline changes
+     * nothing; an idle version serves one at once; a timeout that is not a whole number of microseconds
+     * is a 400 that names it.
+     */
+    @Test
+    public void aRequestsOwnTimeoutRefusesItWhenItCannotStartInTimeAndNoLater() throws Exception {
+        Reply idle = post("/v2/models/minilm/versions/1.0.0/infer", withTimeout(textRequest("idle", CAT), "200000"));
+        assertEquals(idle.body(), 200, idle.status());
+        for (String bad : List.of("-5", "0.2", "\"200ms\"")) {
+            Reply r = post("/v2/models/minilm/versions/1.0.0/infer", withTimeout(textRequest("bad", CAT), bad));
+            assertEquals(r.body(), 400, r.status());
+            assertTrue(r.body(), r.body().contains("parameters.timeout must be a whole number of microseconds"));
+        }
+        BatchingControl batching = getOsgiService(BatchingControl.class);
+        // one place to compute, one request per batch, a deadline far off: a backlog of several seconds
+        batching.tune("minilm", BatchingOverride.of(new BatchingSettings(1, 0, 1024, 1, 1, 120_000)));
+        List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+        int ahead = 16;
+        long[] doneAt = new long[ahead];
+        try {
+            for (int i = 0; i < ahead; i++) {
+                int k = i;
+                sent.add(inferAsync(eightLongSentences("ahead-" + i)).whenComplete((r, e) -> doneAt[k] = System.nanoTime()));
+            }
+            await("a backlog", Duration.ofSeconds(60), () -> queued("1.0.0") >= 8);
+            long sentAt = System.nanoTime();
+            List<CompletableFuture<HttpResponse<String>>> impatient = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                impatient.add(inferAsync(withTimeout(textRequest("impatient-" + i, CAT), "200000")));
+            }
+            CompletableFuture<HttpResponse<String>> patient = inferAsync(withTimeout(textRequest("patient", CAT),
+                    Long.toString(TimeUnit.MINUTES.toMicros(10))));
+            sent.addAll(impatient);
+            sent.add(patient);
+            for (CompletableFuture<HttpResponse<String>> f : impatient) {
+                HttpResponse<String> r = f.get(120, TimeUnit.SECONDS);
+                long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentAt);
+                assertEquals(r.body(), 503, r.statusCode());
+                assertTrue(r.body(), r.body().contains("could not start this request within the timeout of 200000 µs it asked for"));
+                assertTrue("Retry-After: " + r.headers().firstValue("Retry-After"),
+                        r.headers().firstValue("Retry-After").orElse("").matches("[1-9][0-9]*"));
+                assertTrue("refused at its timeout, not before: " + tookMs + " ms", tookMs >= 200);
+            }
+            long refusedAt = System.nanoTime();
+            assertTrue("refused while the backlog still computed, not when a worker reached them: "
+                    + queued("1.0.0") + " still queued (the patient request among them)", queued("1.0.0") > 1);
+            HttpResponse<String> p = patient.get(120, TimeUnit.SECONDS);
+            assertEquals("a timeout longer than the deadline changes nothing: " + p.body(), 200, p.statusCode());
+            for (int i = 0; i < ahead; i++) {
+                assertEquals(200, sent.get(i).get(120, TimeUnit.SECONDS).statusCode());
+            }
+            assertTrue("the backlog ended after the refusals", java.util.Arrays.stream(doneAt).max().getAsLong() > refusedAt);
+        } finally {
+            endLoad(batching, sent);
+        }
+        assertServesAsBefore();
+    }
+
     /**
      * Requests that queue behind a busy worker run as one batch, and {@code model:stats} shows the mean
      * batch they ran in, as the batch-size histogram in {@code /metrics} counts it.

@@ -13,13 +13,26 @@ import java.util.Objects;
  * @param routeKey         the value of the policy's sticky header, or null
  * @param arrivedNanos     {@link System#nanoTime()} when the transport received the request; a version's
  *                         request deadline counts from then
+ * @param timeoutNanos     how long the caller lets the request wait for its computation to start, counted
+ *                         from {@code arrivedNanos}; 0 for no limit of its own. The shorter of this and the
+ *                         version's deadline applies: a request not started by then is refused with an
+ *                         {@link OverloadedException}, and nothing runs for it
  */
 public record InferenceRequest(String model, String version, List<NamedTensor> inputs, List<String> requestedOutputs,
-        String routeKey, long arrivedNanos) {
+        String routeKey, long arrivedNanos, long timeoutNanos) {
     public InferenceRequest {
         Objects.requireNonNull(model, "model");
+        if (timeoutNanos < 0) {
+            throw new IllegalArgumentException("timeoutNanos must be 0 or more: " + timeoutNanos);
+        }
         inputs = List.copyOf(inputs);
         requestedOutputs = requestedOutputs == null ? null : List.copyOf(requestedOutputs);
+    }
+
+    /** A request with no timeout of its own: the version's deadline alone applies. */
+    public InferenceRequest(String model, String version, List<NamedTensor> inputs, List<String> requestedOutputs,
+            String routeKey, long arrivedNanos) {
+        this(model, version, inputs, requestedOutputs, routeKey, arrivedNanos, 0);
     }
 
     /** A request that arrives now. */

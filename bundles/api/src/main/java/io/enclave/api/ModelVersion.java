@@ -66,4 +66,20 @@ public interface ModelVersion {
             return CompletableFuture.failedFuture(e);
         }
     }
+
+    /**
+     * Like {@link #inferAsync(List, long)}, for a caller that also set a timeout of its own: the request
+     * must start computing within the shorter of it and the version's deadline, or it is refused with an
+     * {@link OverloadedException} and nothing runs. A version without a queue (this default) starts every
+     * request at once, so it has nothing to refuse.
+     *
+     * @param inputs       inputs already validated against the signature
+     * @param arrivedNanos {@link System#nanoTime()} when the request arrived
+     * @param timeoutNanos the caller's limit, counted from {@code arrivedNanos}; 0 for none
+     * @return every declared output
+     */
+    default CompletionStage<List<NamedTensor>> inferAsync(List<NamedTensor> inputs, long arrivedNanos,
+            long timeoutNanos) {
+        return inferAsync(inputs, arrivedNanos);
+    }
 }

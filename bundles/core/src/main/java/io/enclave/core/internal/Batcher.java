@@ -24,8 +24,8 @@ import io.enclave.api.OverloadedException;
  * finds the version idle runs on its caller's thread at once (unless that thread is a worker: see
  * {@link #submit(List, long)}). A queued request holds no thread of its caller's: its {@link Job#result}
  * completes on the worker that ran its batch, so what callers chain to it must not block.
- * A request's deadline counts from its arrival at the transport; one whose deadline passed while queued
- * is refused before it runs, and a batch takes no more rows than its most urgent request leaves time
+ * A request's deadline counts from its arrival at the transport, and a caller may ask for a shorter one
+ * (its own timeout); one whose deadline passed while queued is refused before it runs, and a batch takes no more rows than its most urgent request leaves time
  * for (at the measured compute time per row), so what runs finishes close to its deadline even when
  * compute is slow. Workers are added while every worker computes and requests wait, and retire after a
  * minute idle, or after their batch when {@code maxWorkers} was lowered; at most {@code maxWorkers}
@@ -42,15 +42,40 @@ final class Batcher {
         final List<NamedTensor> inputs;
         final int rows;
         final long deadline;
+        /** The caller's own timeout when it, not the version's deadline, set {@link #deadline}; else 0. */
+        final long callerTimeoutNanos;
         final long enqueued = System.nanoTime();
         final CompletableFuture<List<NamedTensor>> result = new CompletableFuture<>();
         volatile long started;
         volatile int batchSize;
+        /** 1 once a batch took it or its caller's timeout refused it: whichever comes first decides. */
+        private volatile int taken;
 
         Job(List<NamedTensor> inputs, int rows, long deadline) {
+            this(inputs, rows, deadline, 0);
+        }
+
+        Job(List<NamedTensor> inputs, int rows, long deadline, long callerTimeoutNanos) {
             this.inputs = inputs;
             this.rows = rows;
             this.deadline = deadline;
+            this.callerTimeoutNanos = callerTimeoutNanos;
+        }
+
+        private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<Job> TAKEN =
+                java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(Job.class, "taken");
+
+        /** @return true for the one caller (a batch, or the timer of the caller's timeout) that gets this job */
+        boolean take() {
+            return taken == 0 && TAKEN.compareAndSet(this, 0, 1);
+        }
+
+        /** Why it was not started in time, naming the limit that applied to it. */
+        OverloadedException late(String version, long deadlineMillis) {
+            return new OverloadedException(version + " could not start this request within "
+                    + (callerTimeoutNanos > 0
+                            ? "the timeout of " + TimeUnit.NANOSECONDS.toMicros(callerTimeoutNanos) + " µs it asked for"
+                            : "its deadline of " + deadlineMillis + " ms"), 1);
         }
     }
 
@@ -138,21 +163,30 @@ final class Batcher {
         return submit(inputs, System.nanoTime());
     }
 
+    /** Queues a request with no timeout of its own. */
+    Job submit(List<NamedTensor> inputs, long arrivedNanos) {
+        return submit(inputs, arrivedNanos, 0);
+    }
+
     /**
      * Queues a request.
      *
      * @param arrivedNanos when the request reached the transport ({@link System#nanoTime()}): its
      *                     deadline counts from then
+     * @param timeoutNanos the caller's own limit, from then; 0 for none. The shorter of it and the
+     *                     version's deadline applies
      * @return its future result
      * @throws OverloadedException when the queue is full
      */
-    Job submit(List<NamedTensor> inputs, long arrivedNanos) {
+    Job submit(List<NamedTensor> inputs, long arrivedNanos, long timeoutNanos) {
         BatchingSettings s = settings;
         if (closed) {
             throw new ModelUnavailableException(name + " is being removed");
         }
         int rows = Tensors.rows(inputs);
-        Job job = new Job(inputs, rows, arrivedNanos + TimeUnit.MILLISECONDS.toNanos(s.deadlineMillis()));
+        long limit = TimeUnit.MILLISECONDS.toNanos(s.deadlineMillis());
+        boolean callers = timeoutNanos > 0 && timeoutNanos < limit;
+        Job job = new Job(inputs, rows, arrivedNanos + (callers ? timeoutNanos : limit), callers ? timeoutNanos : 0);
         // an idle version (nothing queued, nothing computing) runs a lone request on the caller's
         // thread: no hand-off, no wait. A busy one queues it, so it can join the next batch.
         // A worker never does: it may be finishing its own batch's callers (a fallback, say), and the
@@ -177,8 +211,25 @@ final class Batcher {
         } finally {
             arriving.decrementAndGet();
         }
+        if (job.callerTimeoutNanos > 0) {
+            // the caller said how long it waits: it hears at that moment, not when a worker reaches it
+            // behind a backlog. The version's own deadline is checked as workers reach requests, so the
+            // usual request costs no timer
+            CompletableFuture.delayedExecutor(Math.max(0, job.deadline - System.nanoTime()) + 1, TimeUnit.NANOSECONDS)
+                    .execute(() -> expire(job));
+        }
         growIfWaiting();
         return job;
+    }
+
+    /** The caller's timeout passed: refused now, and out of the queue, unless a batch took it first. */
+    private void expire(Job job) {
+        if (job.take()) {
+            if (queue.remove(job)) {
+                queued.decrementAndGet();
+            }
+            job.result.completeExceptionally(job.late(name, settings.deadlineMillis()));
+        }
     }
 
     /**
@@ -346,12 +397,11 @@ final class Batcher {
         long now = System.nanoTime();
         List<Job> live = new ArrayList<>(batch.size());
         for (Job j : batch) {
-            if (j.result.isDone()) {
+            if (j.result.isDone() || !j.take()) {
                 continue;
             }
             if (now > j.deadline) {
-                j.result.completeExceptionally(new OverloadedException(name + " could not start this request within its "
-                        + "deadline of " + settings.deadlineMillis() + " ms", 1));
+                j.result.completeExceptionally(j.late(name, settings.deadlineMillis()));
             } else {
                 live.add(j);
             }

@@ -111,16 +111,26 @@ final class RegisteredVersion implements ModelVersion {
 
     @Override
     public List<NamedTensor> infer(List<NamedTensor> inputs, long arrivedNanos) {
-        return Futures.await(call(inputs, arrivedNanos).result(), "model '" + descriptor.name() + "'");
+        return Futures.await(call(inputs, arrivedNanos, 0).result(), "model '" + descriptor.name() + "'");
     }
 
     @Override
     public CompletionStage<List<NamedTensor>> inferAsync(List<NamedTensor> inputs, long arrivedNanos) {
-        return call(inputs, arrivedNanos).result();
+        return call(inputs, arrivedNanos, 0).result();
     }
 
-    /** Queues a call. Never throws: a version that is not READY, a full queue or an injected fault fail the result. */
-    Call call(List<NamedTensor> inputs, long arrivedNanos) {
+    @Override
+    public CompletionStage<List<NamedTensor>> inferAsync(List<NamedTensor> inputs, long arrivedNanos,
+            long timeoutNanos) {
+        return call(inputs, arrivedNanos, timeoutNanos).result();
+    }
+
+    /**
+     * Queues a call. Never throws: a version that is not READY, a full queue or an injected fault fail the result.
+     *
+     * @param timeoutNanos the caller's own limit on when it must start, from {@code arrivedNanos}; 0 for none
+     */
+    Call call(List<NamedTensor> inputs, long arrivedNanos, long timeoutNanos) {
         Batcher b = batcher;
         if (state != ModelState.READY || b == null) {
             return new Call(null, CompletableFuture.failedFuture(unavailable()));
@@ -129,17 +139,17 @@ final class RegisteredVersion implements ModelVersion {
             // injected latency holds no thread: the request is queued once it has passed
             CompletableFuture<List<NamedTensor>> later = CompletableFuture
                     .runAsync(() -> { }, CompletableFuture.delayedExecutor(faultMillis, TimeUnit.MILLISECONDS))
-                    .thenCompose(passed -> queue(b, inputs, arrivedNanos).result());
+                    .thenCompose(passed -> queue(b, inputs, arrivedNanos, timeoutNanos).result());
             return new Call(null, later);
         }
-        return queue(b, inputs, arrivedNanos);
+        return queue(b, inputs, arrivedNanos, timeoutNanos);
     }
 
-    private Call queue(Batcher b, List<NamedTensor> inputs, long arrivedNanos) {
+    private Call queue(Batcher b, List<NamedTensor> inputs, long arrivedNanos, long timeoutNanos) {
         Batcher.Job job;
         try {
             injectFault();
-            job = b.submit(inputs, arrivedNanos);
+            job = b.submit(inputs, arrivedNanos, timeoutNanos);
         } catch (RuntimeException e) {
             return new Call(null, CompletableFuture.failedFuture(e));
         }

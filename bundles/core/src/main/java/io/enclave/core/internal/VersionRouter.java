@@ -269,6 +269,8 @@ public class VersionRouter implements Router, InferenceStats {
         int batchSize = 1;
         /** When the transport received the request: the version's deadline counts from then. */
         long arrived;
+        /** The caller's own limit on when its computation must start, from {@link #arrived}; 0 for none. */
+        long timeout;
     }
 
     @Reference(cardinality = org.osgi.service.component.annotations.ReferenceCardinality.MULTIPLE,
@@ -292,6 +294,7 @@ public class VersionRouter implements Router, InferenceStats {
         long start = System.nanoTime();
         Trace t = new Trace();
         t.arrived = request.arrivedNanos();
+        t.timeout = request.timeoutNanos();
         CompletableFuture<InferenceResponse> answer;
         try {
             answer = route(request, t);
@@ -435,8 +438,8 @@ public class VersionRouter implements Router, InferenceStats {
         long start = System.nanoTime();
         t.computeStart = start;
         meter.enter();
-        RegisteredVersion.Call c = v instanceof RegisteredVersion rv ? rv.call(inputs, t.arrived)
-                : new RegisteredVersion.Call(null, v.inferAsync(inputs, t.arrived).toCompletableFuture());
+        RegisteredVersion.Call c = v instanceof RegisteredVersion rv ? rv.call(inputs, t.arrived, t.timeout)
+                : new RegisteredVersion.Call(null, v.inferAsync(inputs, t.arrived, t.timeout).toCompletableFuture());
         return c.result().handle((out, e) -> {
             meter.leave();
             long took = System.nanoTime() - start;

@@ -216,6 +216,36 @@ class BatcherTest {
     }
 
     @Test
+    void aCallersOwnTimeoutShorterThanTheDeadlineRefusesItAtThatMomentAndItNeverRuns() throws Exception {
+        gate = new CountDownLatch(1);
+        Batcher b = new Batcher("t", new BatchingSettings(8, 0, 100, 1, 1, 30_000), this::engine);
+        try {
+            var first = callerHeldAtTheGate(b);
+            long now = System.nanoTime();
+            Batcher.Job patient = b.submit(row(2, 2), now);
+            Batcher.Job impatient = b.submit(row(1, 1), now, TimeUnit.MILLISECONDS.toNanos(50));
+            // a timeout longer than the version's deadline changes nothing: the deadline still applies
+            Batcher.Job generous = b.submit(row(3, 3), now, TimeUnit.HOURS.toNanos(1));
+            // refused at its timeout while the worker is still busy, not when the worker reaches it
+            ExecutionException e = assertThrows(ExecutionException.class, () -> impatient.result.get(5, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof OverloadedException, e.toString());
+            assertTrue(e.getCause().getMessage().contains("within the timeout of 50000 µs it asked for"),
+                    e.getCause().getMessage());
+            assertTrue(System.nanoTime() - now >= TimeUnit.MILLISECONDS.toNanos(50), "not before its timeout");
+            assertEquals(1, gate.getCount(), "the batch ahead of it still computes");
+            assertEquals(2, b.queueDepth(), "it left the queue: its place is free for another request");
+            assertTrue(batches.isEmpty(), "nothing but the caller at the gate has computed");
+            gate.countDown();
+            first.get(5, TimeUnit.SECONDS);
+            assertArrayEquals(new float[] {4, 4}, patient.result.get(5, TimeUnit.SECONDS).get(0).floats());
+            assertArrayEquals(new float[] {6, 6}, generous.result.get(5, TimeUnit.SECONDS).get(0).floats());
+            assertEquals(List.of(1, 2), batches, "the timed-out request was dropped before compute, the others ran");
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
     void aBatchTakesNoMoreRowsThanItsMostUrgentRequestHasTimeFor() throws Exception {
         millisPerRow = 20;
         long deadlineMs = 1000;

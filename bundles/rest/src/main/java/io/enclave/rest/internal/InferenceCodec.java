@@ -43,11 +43,13 @@ final class InferenceCodec {
      *
      * @param binaryOutputs outputs to send as binary data (OIP binary extension)
      * @param binaryAll     every output as binary data ({@code parameters.binary_data_output})
+     * @param timeoutMicros how long the caller lets the request wait for its computation to start
+     *                      ({@code parameters.timeout}, as Triton's clients send it); 0 for no limit of its own
      */
     record Request(String id, List<NamedTensor> inputs, List<String> outputs, java.util.Set<String> binaryOutputs,
-            boolean binaryAll) {
+            boolean binaryAll, long timeoutMicros) {
         Request(String id, List<NamedTensor> inputs, List<String> outputs) {
-            this(id, inputs, outputs, java.util.Set.of(), false);
+            this(id, inputs, outputs, java.util.Set.of(), false, 0);
         }
 
         boolean binary(String output) {
@@ -138,6 +140,7 @@ final class InferenceCodec {
         }
         objectOrAbsent(parameters, "parameters");
         boolean binaryAll = path(parameters, "binary_data_output").asBoolean(false);
+        long timeoutMicros = timeout(path(parameters, "timeout"));
         java.util.Set<String> binaryOutputs = new java.util.HashSet<>();
         if (binary.hasRemaining()) {
             throw new InvalidInputException(binary.remaining() + " bytes of binary data follow the JSON that no input's "
@@ -161,7 +164,27 @@ final class InferenceCodec {
                 outputs.add(o.get("name").asText());
             }
         }
-        return new Request(id, tensors, outputs, binaryOutputs, binaryAll);
+        return new Request(id, tensors, outputs, binaryOutputs, binaryAll, timeoutMicros);
+    }
+
+    /**
+     * Triton's request timeout (its schedule-policy extension): microseconds, 0 or absent for none. Only a
+     * whole number is a timeout; anything else would be guessed at, so it is refused.
+     */
+    private static long timeout(JsonNode t) {
+        if (t.isMissingNode() || t.isNull()) {
+            return 0;
+        }
+        if (!t.isIntegralNumber() || !t.canConvertToLong() || t.asLong() < 0) {
+            throw new InvalidInputException("parameters.timeout must be a whole number of microseconds, 0 or more (0: "
+                    + "no timeout of the request's own), not " + abbreviate(t.toString()));
+        }
+        return t.asLong();
+    }
+
+    /** A value as an error message quotes it: its first 40 characters. */
+    private static String abbreviate(String text) {
+        return text.length() <= 40 ? text : text.substring(0, 40) + "...";
     }
 
     private static JsonNode path(JsonNode node, String field) {
@@ -467,9 +490,7 @@ final class InferenceCodec {
                     : t == JsonToken.VALUE_STRING ? "\"" + new String(com.fasterxml.jackson.core.io.JsonStringEncoder
                             .getInstance().quoteAsString(p.getText())) + "\""
                     : p.getText();
-            if (shown.length() > 40) {
-                shown = shown.substring(0, 40) + "...";
-            }
+            shown = abbreviate(shown);
             return new InvalidInputException("input '" + name + "' element " + count + " is " + shown + " but datatype "
                     + type + " needs " + expected);
         }

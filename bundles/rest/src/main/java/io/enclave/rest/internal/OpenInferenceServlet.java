@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletionException;
 
 import javax.servlet.AsyncContext;
@@ -242,7 +243,8 @@ public class OpenInferenceServlet extends HttpServlet {
         // the policy's sticky header, when it has one, keeps this caller on one side of a canary split
         String routeKey = router.stickyHeader(model).map(req::getHeader).orElse(null);
         CompletableFuture<InferenceResponse> answer = router.inferAsync(new InferenceRequest(model, version,
-                decoded.inputs(), decoded.outputs(), routeKey, arrived)).toCompletableFuture();
+                decoded.inputs(), decoded.outputs(), routeKey, arrived,
+                TimeUnit.MICROSECONDS.toNanos(decoded.timeoutMicros()))).toCompletableFuture();
         if (answer.isDone()) {
             // computed on this thread (the version was idle) or refused at once: answered without going async
             try {

@@ -54,6 +54,21 @@ class InferenceCodecTest {
     }
 
     @Test
+    void aRequestsOwnTimeoutIsReadAsTritonsClientsSendItAndAnythingButAWholeNumberIsNamed() {
+        String body = "{\"parameters\": %s, \"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [1]}]}";
+        assertEquals(250_000, decode(body.formatted("{\"timeout\": 250000, \"priority\": 0}")).timeoutMicros());
+        assertEquals(0, decode(body.formatted("{\"timeout\": 0}")).timeoutMicros(), "0 is no timeout, as in Triton");
+        assertEquals(0, decode(body.formatted("{}")).timeoutMicros());
+        assertEquals(0, decode(input("FP32", "[1]", "[1]")).timeoutMicros());
+        assertEquals(Long.MAX_VALUE, decode(body.formatted("{\"timeout\": " + Long.MAX_VALUE + "}")).timeoutMicros());
+        for (String bad : new String[] {"-1", "1.5", "\"100\"", "true", "[1]", "{\"us\":1}", "9223372036854775808"}) {
+            String message = error(body.formatted("{\"timeout\": " + bad + "}"));
+            assertTrue(message.startsWith("parameters.timeout must be a whole number of microseconds"), message);
+            assertTrue(message.endsWith(bad.length() > 40 ? bad.substring(0, 40) + "..." : bad), message);
+        }
+    }
+
+    @Test
     void everyDatatypeDecodesWithinItsRange() {
         assertArrayEquals(new boolean[] {true, false}, (boolean[]) decode(input("BOOL", "[2]", "[true, false]")).inputs().get(0).data());
         assertArrayEquals(new byte[] {-128, 127}, (byte[]) decode(input("INT8", "[2]", "[-128, 127]")).inputs().get(0).data());
