@@ -214,9 +214,17 @@ final class Batcher {
         if (job.callerTimeoutNanos > 0) {
             // the caller said how long it waits: it hears at that moment, not when a worker reaches it
             // behind a backlog. The version's own deadline is checked as workers reach requests, so the
-            // usual request costs no timer
-            CompletableFuture.delayedExecutor(Math.max(0, job.deadline - System.nanoTime()) + 1, TimeUnit.NANOSECONDS)
-                    .execute(() -> expire(job));
+            // usual request costs no timer. The timer runs on the JDK's one delay thread (no thread of
+            // ours, nothing to stop) and holds the job weakly: a request answered long before its
+            // timeout does not keep its inputs in memory until then
+            java.lang.ref.WeakReference<Job> pending = new java.lang.ref.WeakReference<>(job);
+            CompletableFuture.delayedExecutor(Math.max(0, job.deadline - System.nanoTime()) + 1, TimeUnit.NANOSECONDS,
+                    Runnable::run).execute(() -> {
+                        Job j = pending.get();
+                        if (j != null) {
+                            expire(j);
+                        }
+                    });
         }
         growIfWaiting();
         return job;

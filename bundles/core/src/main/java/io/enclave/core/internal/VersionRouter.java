@@ -367,6 +367,11 @@ public class VersionRouter implements Router, InferenceStats {
         if (failed instanceof InvalidInputException || !(failed instanceof EnclaveException cause)) {
             return CompletableFuture.failedFuture(failed);
         }
+        if (t.timeout > 0 && System.nanoTime() - t.arrived >= t.timeout) {
+            // the caller's own time is up: another version could not start it in time either, and the
+            // caller hears why it failed, not that the fallback failed too
+            return CompletableFuture.failedFuture(failed);
+        }
         if (choice.instead != null) {
             ModelVersion instead = choice.instead;
             t.version = instead.descriptor().version().toString();

@@ -310,6 +310,29 @@ class VersionRouterTest {
     }
 
     @Test
+    @Timeout(60)
+    void aRequestWhoseOwnTimeoutPassedIsRefusedAsSuchAndNotSentToTheFallback() throws Exception {
+        // one computation at a time: what comes while it is held waits in the queue
+        registry.bindDescriptor(Fakes.model("p", "1.0.0", Map.of("batching", Map.of("maxWorkers", 1)), "m"));
+        EngineModelRegistryTest.await(registry::allReady);
+        CompletableFuture<InferenceResponse> first = occupy("p");
+        try {
+            long fallbackBefore = router.stats("m", v("1.1.0")).requests();
+            CompletableFuture<InferenceResponse> impatient = router.inferAsync(new InferenceRequest("p", null, List.of(X),
+                    null, null, System.nanoTime(), TimeUnit.MILLISECONDS.toNanos(50))).toCompletableFuture();
+            ExecutionException e = assertThrows(ExecutionException.class, () -> impatient.get(10, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof io.enclave.api.OverloadedException, e.getCause().toString());
+            assertTrue(e.getCause().getMessage().contains("within the timeout of 50000 µs it asked for"),
+                    e.getCause().getMessage());
+            assertEquals(fallbackBefore, router.stats("m", v("1.1.0")).requests(), "the fallback was not asked: its time was up");
+            assertEquals(0, router.stats("p", v("1.0.0")).fallbacks());
+        } finally {
+            engine.gate.countDown();
+        }
+        assertFalse(first.get(10, TimeUnit.SECONDS).fallback());
+    }
+
+    @Test
     void aQueuedRequestThatFailsIsAnsweredByTheFallbackOrFailsWithItsOwnType() throws Exception {
         registry.bindDescriptor(Fakes.model("p", "1.0.0", Map.of(), "m"));
         registry.bindDescriptor(Fakes.model("q", "1.0.0"));
