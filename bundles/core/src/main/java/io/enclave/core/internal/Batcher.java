@@ -25,8 +25,9 @@ import io.enclave.api.OverloadedException;
  * {@link #submit(List, long)}). A queued request holds no thread of its caller's: its {@link Job#result}
  * completes on the worker that ran its batch, so what callers chain to it must not block.
  * A request's deadline counts from its arrival at the transport, and a caller may ask for a shorter one
- * (its own timeout); one whose deadline passed while queued is refused before it runs, and a batch takes no more rows than its most urgent request leaves time
- * for (at the measured compute time per row), so what runs finishes close to its deadline even when
+ * (its own timeout); one whose deadline passed while queued is refused before it runs (at that moment,
+ * when the caller set it), and a batch takes no more rows than its most urgent request leaves time for
+ * (at the measured compute time per row), so what runs finishes close to its deadline even when
  * compute is slow. Workers are added while every worker computes and requests wait, and retire after a
  * minute idle, or after their batch when {@code maxWorkers} was lowered; at most {@code maxWorkers}
  * computations run at once, callers' included.
@@ -39,6 +40,9 @@ final class Batcher {
 
     /** One waiting request. */
     static final class Job {
+        private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<Job> TAKEN =
+                java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(Job.class, "taken");
+
         final List<NamedTensor> inputs;
         final int rows;
         final long deadline;
@@ -61,9 +65,6 @@ final class Batcher {
             this.deadline = deadline;
             this.callerTimeoutNanos = callerTimeoutNanos;
         }
-
-        private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<Job> TAKEN =
-                java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(Job.class, "taken");
 
         /** @return true for the one caller (a batch, or the timer of the caller's timeout) that gets this job */
         boolean take() {

@@ -368,8 +368,8 @@ public class VersionRouter implements Router, InferenceStats {
             return CompletableFuture.failedFuture(failed);
         }
         if (t.timeout > 0 && System.nanoTime() - t.arrived >= t.timeout) {
-            // the caller's own time is up: another version could not start it in time either, and the
-            // caller hears why it failed, not that the fallback failed too
+            // the caller's own time is up, whatever failed: another version could not start it in time
+            // either, so the caller hears why this one failed, not that the fallback failed too
             return CompletableFuture.failedFuture(failed);
         }
         if (choice.instead != null) {
