@@ -335,6 +335,70 @@ public class SoapIT extends EnclaveTestSupport {
         System.out.printf("%-36s %-22s %-20s %s%n", what, code, element, a.faultMessage());
     }
 
+    /** InferText for one version, with {@code timeoutMillis} as given (unchecked, so out-of-range values go too). */
+    private static String inferTextWithin(String version, String timeoutMillis, String text) {
+        return "<inf:InferText><inf:model>minilm</inf:model><inf:version>" + version + "</inf:version><inf:timeoutMillis>"
+                + timeoutMillis + "</inf:timeoutMillis><inf:text>" + SoapMessages.escape(text) + "</inf:text></inf:InferText>";
+    }
+
+    /**
+     * An ERP call's own timeout ({@code timeoutMillis}): an idle version answers it; behind a backlog it is
+     * answered with an UnavailableFault that names the timeout and says when to retry, at that moment and
+     * not when the backlog reaches it; a value outside the contract's range is an InvalidInputFault.
+     */
+    @Test
+    public void aCallsOwnTimeoutIsAnsweredUnavailableAtThatMomentAndAnOutOfRangeOneIsNamed() throws Exception {
+        SoapMessages.Answer idle = soap(SoapMessages.envelope(SoapMessages.Token.fresh(ANALYST.user(), ANALYST.password()),
+                inferTextWithin("1.0.0", "5000", "hello")));
+        assertTrue(idle.raw(), idle.ok());
+        assertEquals("1.0.0", idle.text("version"));
+        for (String bad : List.of("0", "3600001")) {
+            assertFault("timeoutMillis " + bad, soap(SoapMessages.envelope(SoapMessages.Token.fresh(ANALYST.user(),
+                    ANALYST.password()), inferTextWithin("1.0.0", bad, "hello"))), "Client", "InvalidInputFault",
+                    "timeoutMillis must be 1 to 3600000 ms, not " + bad);
+        }
+        io.enclave.api.BatchingControl batching = getOsgiService(io.enclave.api.BatchingControl.class);
+        // one place to compute, one request per batch, a deadline far off: a backlog of seconds on 1.0.0
+        batching.tune("minilm", io.enclave.api.BatchingOverride.of(new io.enclave.api.BatchingSettings(1, 0, 1024, 1, 1, 120_000)));
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> backlog = new ArrayList<>();
+        String eightLong = JSON.writeValueAsString(Map.of("inputs", List.of(Map.of("name", "text", "datatype", "BYTES",
+                "shape", List.of(8), "data", Collections.nCopies(8, String.join(" ",
+                        Collections.nCopies(12, "quarterly revenue grew while costs fell")))))));
+        try {
+            for (int i = 0; i < 16; i++) {
+                backlog.add(http().sendAsync(HttpRequest.newBuilder(URI.create(base() + "/v2/models/minilm/versions/1.0.0/infer"))
+                        .timeout(Duration.ofSeconds(120)).header("Content-Type", "application/json")
+                        .header("Authorization", admin().header()).POST(HttpRequest.BodyPublishers.ofString(eightLong)).build(),
+                        HttpResponse.BodyHandlers.ofString()));
+            }
+            await("a backlog on 1.0.0", Duration.ofSeconds(60),
+                    () -> batching.queued("minilm", org.osgi.framework.Version.parseVersion("1.0.0")) >= 8);
+            long start = System.nanoTime();
+            SoapMessages.Answer late = soap(SoapMessages.envelope(SoapMessages.Token.fresh(ANALYST.user(), ANALYST.password()),
+                    inferTextWithin("1.0.0", "300", "hello")));
+            long tookMs = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(late.raw(), "UnavailableFault", late.faultElement());
+            assertTrue(late.faultMessage(), late.faultMessage().contains("within the timeout of 300000 µs it asked for"));
+            assertEquals(late.raw(), "1", late.text("retryAfterSeconds"));
+            assertTrue("answered at its timeout, not before: " + tookMs + " ms", tookMs >= 300);
+            assertTrue("answered while the backlog still computed: " + backlog.stream().filter(f -> !f.isDone()).count()
+                    + " of 16 still waiting", backlog.stream().filter(f -> !f.isDone()).count() > 1);
+            for (var f : backlog) {
+                assertEquals(200, f.get(120, java.util.concurrent.TimeUnit.SECONDS).statusCode());
+            }
+        } finally {
+            batching.tune("minilm", null);
+            for (var f : backlog) {
+                try {
+                    f.get(120, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception ignored) {
+                    // the assertions above tell what went wrong; here only the load has to end
+                }
+            }
+        }
+        stillHealthy("after the call that timed out");
+    }
+
     @Test
     public void refusedCallersAndHostileBodiesGetTheirFaultAndEnclaveStaysHealthy() throws Exception {
         String body = SoapMessages.inferText("minilm", "hello");

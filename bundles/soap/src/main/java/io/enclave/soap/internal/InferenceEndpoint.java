@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import javax.jws.WebService;
@@ -63,6 +64,8 @@ import io.enclave.soap.internal.wsdl.VersionInfo;
 public class InferenceEndpoint implements InferencePortType {
     /** At most this many texts in one InferText call; the batcher splits them anyway. */
     static final int MAX_TEXTS = 1024;
+    /** The contract's {@code TimeoutMillis} bound: the longest deadline a model version may have. */
+    static final int MAX_TIMEOUT_MILLIS = 3_600_000;
 
     private final Router router;
     private final ModelRegistry registry;
@@ -166,7 +169,8 @@ public class InferenceEndpoint implements InferencePortType {
                 inputs.add(SoapTensors.toNamed(t));
             }
             InferenceResponse answer = router.infer(new InferenceRequest(model, parameters.getVersion(), inputs,
-                    parameters.getOutput().isEmpty() ? null : List.copyOf(parameters.getOutput()), parameters.getRoutingKey()));
+                    parameters.getOutput().isEmpty() ? null : List.copyOf(parameters.getOutput()), parameters.getRoutingKey(),
+                    System.nanoTime(), timeoutNanos(parameters.getTimeoutMillis())));
             InferResponse r = new InferResponse();
             r.setModel(answer.model());
             r.setVersion(answer.version().toString());
@@ -208,7 +212,8 @@ public class InferenceEndpoint implements InferencePortType {
             }
             NamedTensor tensor = new NamedTensor(in.name(), DataType.BYTES, rows(in, texts.size()), bytes);
             InferenceResponse answer = router.infer(new InferenceRequest(model, parameters.getVersion(), List.of(tensor),
-                    List.of(outSpec.name()), parameters.getRoutingKey()));
+                    List.of(outSpec.name()), parameters.getRoutingKey(), System.nanoTime(),
+                    timeoutNanos(parameters.getTimeoutMillis())));
             NamedTensor out = answer.outputs().stream().filter(o -> o.name().equals(outSpec.name())).findFirst()
                     .orElseThrow(() -> new InvalidInputException("the model did not return '" + outSpec.name() + "'"));
             InferTextResponse r = new InferTextResponse();
@@ -269,6 +274,17 @@ public class InferenceEndpoint implements InferencePortType {
             throw new InvalidInputException("'" + abbreviate(model) + "' is not a model name (lower-case letters, digits, '.', '_', '-'; at most 64)");
         }
         return model;
+    }
+
+    /** The call's {@code timeoutMillis}, checked against the contract's range; 0 when it sent none. */
+    static long timeoutNanos(Integer millis) {
+        if (millis == null) {
+            return 0;
+        }
+        if (millis < 1 || millis > MAX_TIMEOUT_MILLIS) {
+            throw new InvalidInputException("timeoutMillis must be 1 to " + MAX_TIMEOUT_MILLIS + " ms, not " + millis);
+        }
+        return TimeUnit.MILLISECONDS.toNanos(millis);
     }
 
     private static String abbreviate(String s) {
