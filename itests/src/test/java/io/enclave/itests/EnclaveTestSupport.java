@@ -214,6 +214,40 @@ public abstract class EnclaveTestSupport extends KarafTestSupport {
         return send(HttpRequest.newBuilder(URI.create(base() + path)).GET(), as);
     }
 
+    /** An Open Inference request with one BYTES input of these texts. */
+    static String textRequest(String id, String... texts) throws Exception {
+        return "{\"id\": \"" + id + "\", \"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", \"shape\": ["
+                + texts.length + "], \"data\": " + JSON.writeValueAsString(texts) + "}]}";
+    }
+
+    /** Eight ~60-token sentences in one request: a computation long enough for others to queue behind. */
+    static String eightLongSentences(String id) throws Exception {
+        String[] texts = new String[8];
+        Arrays.fill(texts, String.join(" ", java.util.Collections.nCopies(12, "quarterly revenue grew while costs fell")));
+        return textRequest(id, texts);
+    }
+
+    /** Sends a request to minilm 1.0.0 as the admin without waiting for its answer. */
+    java.util.concurrent.CompletableFuture<HttpResponse<String>> inferAsync(String body) throws Exception {
+        return http().sendAsync(HttpRequest.newBuilder(URI.create(base() + "/v2/models/minilm/versions/1.0.0/infer"))
+                .timeout(Duration.ofSeconds(120)).header("Content-Type", "application/json")
+                .header("Authorization", admin().header())
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Gives minilm back its own batching and waits for every request sent to end, whatever it got. */
+    static void endLoad(io.enclave.api.BatchingControl batching,
+            List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> sent) {
+        batching.tune("minilm", null);
+        for (java.util.concurrent.CompletableFuture<HttpResponse<String>> f : sent) {
+            try {
+                f.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // the test's assertions tell what went wrong; here only the load has to end
+            }
+        }
+    }
+
     Reply post(String path, String body) throws Exception {
         return post(path, body, admin());
     }

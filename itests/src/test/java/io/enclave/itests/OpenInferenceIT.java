@@ -12,7 +12,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -27,7 +26,6 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.Version;
-import org.osgi.service.cm.Configuration;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -49,11 +47,6 @@ public class OpenInferenceIT extends EnclaveTestSupport {
     @Before
     public void waitUntilReady() throws Exception {
         await("/v2/health/ready", Duration.ofSeconds(120), this::ready);
-    }
-
-    private static String textRequest(String id, String... texts) throws Exception {
-        return "{\"id\": \"" + id + "\", \"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", \"shape\": ["
-                + texts.length + "], \"data\": " + JSON.writeValueAsString(texts) + "}]}";
     }
 
     private float[][] embed(String version, String... texts) throws Exception {
@@ -472,31 +465,6 @@ public class OpenInferenceIT extends EnclaveTestSupport {
     }
 
     /** Eight sentences of about 60 words: one request that keeps a worker busy for a while. */
-    private static String eightLongSentences(String id) throws Exception {
-        String[] texts = new String[8];
-        java.util.Arrays.fill(texts, String.join(" ", java.util.Collections.nCopies(12, "quarterly revenue grew while costs fell")));
-        return textRequest(id, texts);
-    }
-
-    private CompletableFuture<HttpResponse<String>> inferAsync(String body) throws Exception {
-        return http().sendAsync(HttpRequest.newBuilder(URI.create(base() + "/v2/models/minilm/versions/1.0.0/infer"))
-                .timeout(Duration.ofSeconds(120)).header("Content-Type", "application/json")
-                .header("Authorization", admin().header())
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** Gives minilm back its own batching and waits for every request sent to end, whatever it got. */
-    private static void endLoad(BatchingControl batching, List<CompletableFuture<HttpResponse<String>>> sent) {
-        batching.tune("minilm", null);
-        for (CompletableFuture<HttpResponse<String>> f : sent) {
-            try {
-                f.get(120, TimeUnit.SECONDS);
-            } catch (Exception ignored) {
-                // the test's assertions tell what went wrong; here only the load has to end
-            }
-        }
-    }
-
     /** Nothing is left waiting, and a new request is served. */
     private void assertServesAsBefore() throws Exception {
         assertEquals(0, queued("1.0.0"));

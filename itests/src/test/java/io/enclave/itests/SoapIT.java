@@ -361,15 +361,9 @@ public class SoapIT extends EnclaveTestSupport {
         // one place to compute, one request per batch, a deadline far off: a backlog of seconds on 1.0.0
         batching.tune("minilm", io.enclave.api.BatchingOverride.of(new io.enclave.api.BatchingSettings(1, 0, 1024, 1, 1, 120_000)));
         List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> backlog = new ArrayList<>();
-        String eightLong = JSON.writeValueAsString(Map.of("inputs", List.of(Map.of("name", "text", "datatype", "BYTES",
-                "shape", List.of(8), "data", Collections.nCopies(8, String.join(" ",
-                        Collections.nCopies(12, "quarterly revenue grew while costs fell")))))));
         try {
             for (int i = 0; i < 16; i++) {
-                backlog.add(http().sendAsync(HttpRequest.newBuilder(URI.create(base() + "/v2/models/minilm/versions/1.0.0/infer"))
-                        .timeout(Duration.ofSeconds(120)).header("Content-Type", "application/json")
-                        .header("Authorization", admin().header()).POST(HttpRequest.BodyPublishers.ofString(eightLong)).build(),
-                        HttpResponse.BodyHandlers.ofString()));
+                backlog.add(inferAsync(eightLongSentences("ahead-" + i)));
             }
             await("a backlog on 1.0.0", Duration.ofSeconds(60),
                     () -> batching.queued("minilm", org.osgi.framework.Version.parseVersion("1.0.0")) >= 8);
@@ -387,14 +381,7 @@ public class SoapIT extends EnclaveTestSupport {
                 assertEquals(200, f.get(120, java.util.concurrent.TimeUnit.SECONDS).statusCode());
             }
         } finally {
-            batching.tune("minilm", null);
-            for (var f : backlog) {
-                try {
-                    f.get(120, java.util.concurrent.TimeUnit.SECONDS);
-                } catch (Exception ignored) {
-                    // the assertions above tell what went wrong; here only the load has to end
-                }
-            }
+            endLoad(batching, backlog);
         }
         stillHealthy("after the call that timed out");
     }

@@ -55,10 +55,6 @@ final class Batcher {
         /** 1 once a batch took it or its caller's timeout refused it: whichever comes first decides. */
         private volatile int taken;
 
-        Job(List<NamedTensor> inputs, int rows, long deadline) {
-            this(inputs, rows, deadline, 0);
-        }
-
         Job(List<NamedTensor> inputs, int rows, long deadline, long callerTimeoutNanos) {
             this.inputs = inputs;
             this.rows = rows;
