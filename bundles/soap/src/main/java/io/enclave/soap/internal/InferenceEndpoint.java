@@ -170,7 +170,7 @@ public class InferenceEndpoint implements InferencePortType {
             }
             InferenceResponse answer = router.infer(new InferenceRequest(model, parameters.getVersion(), inputs,
                     parameters.getOutput().isEmpty() ? null : List.copyOf(parameters.getOutput()), parameters.getRoutingKey(),
-                    System.nanoTime(), timeoutNanos(parameters.getTimeoutMillis())));
+                    arrived(), timeoutNanos(parameters.getTimeoutMillis())));
             InferResponse r = new InferResponse();
             r.setModel(answer.model());
             r.setVersion(answer.version().toString());
@@ -212,7 +212,7 @@ public class InferenceEndpoint implements InferencePortType {
             }
             NamedTensor tensor = new NamedTensor(in.name(), DataType.BYTES, rows(in, texts.size()), bytes);
             InferenceResponse answer = router.infer(new InferenceRequest(model, parameters.getVersion(), List.of(tensor),
-                    List.of(outSpec.name()), parameters.getRoutingKey(), System.nanoTime(),
+                    List.of(outSpec.name()), parameters.getRoutingKey(), arrived(),
                     timeoutNanos(parameters.getTimeoutMillis())));
             NamedTensor out = answer.outputs().stream().filter(o -> o.name().equals(outSpec.name())).findFirst()
                     .orElseThrow(() -> new InvalidInputException("the model did not return '" + outSpec.name() + "'"));
@@ -310,6 +310,11 @@ public class InferenceEndpoint implements InferencePortType {
             }
             throw (RuntimeException) f;
         }
+    }
+
+    /** When the call being served reached the service ({@link ArrivalInterceptor}). */
+    private static long arrived() {
+        return ArrivalInterceptor.arrived(PhaseInterceptorChain.getCurrentMessage());
     }
 
     /** Who the interceptors authenticated; nobody means the request never should have got here. */

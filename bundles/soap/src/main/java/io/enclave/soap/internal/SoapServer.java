@@ -109,6 +109,7 @@ public class SoapServer {
             SecurityHeaderInterceptor wss4j = new SecurityHeaderInterceptor(
                     SecurityHeaderInterceptor.properties(authenticator, config.usernameTokenMaxAgeSeconds(), config.clockSkewSeconds()),
                     config.usernameTokenMaxAgeSeconds(), config.clockSkewSeconds());
+            e.getInInterceptors().add(new ArrivalInterceptor());
             e.getInInterceptors().add(new CallerInterceptor(security, config.allowHttpAuthentication(), wss4j));
             e.getInInterceptors().add(wss4j);
             e.getOutFaultInterceptors().add(new FaultTranslator());
