@@ -328,6 +328,15 @@ public class TrafficIT extends EnclaveTestSupport {
         assertEquals(400, field.status());
         assertTrue(field.error(), field.error().contains("unknown field 'stabel'"));
         assertEquals(400, put("/enclave/v1/models/minilm/traffic", "not json", admin()).status());
+        // limits that would be read as something else than what was sent (a string as false, 2.5 as 2)
+        for (String[] bad : new String[][] {{"\"autoPromote\": \"yes\"", "slo 'autoPromote' must be true or false, not \"yes\""},
+                {"\"minRequests\": 2.5", "slo 'minRequests' must be a whole number, not 2.5"},
+                {"\"windowSeconds\": \"60\"", "slo 'windowSeconds' must be a whole number, not \"60\""}}) {
+            Reply slo = put("/enclave/v1/models/minilm/traffic", "{\"stable\": \"1.0.0\", \"canary\": {\"version\": "
+                    + "\"1.1.0\", \"percent\": 10}, \"slo\": {\"maxErrorRate\": 0.1, " + bad[0] + "}}", admin());
+            assertEquals(slo.body(), 400, slo.status());
+            assertEquals(bad[1], slo.error());
+        }
         assertEquals(403, put("/enclave/v1/models/minilm/traffic", "{\"stable\": \"1.0.0\"}", ANALYST).status());
         assertEquals(403, post("/enclave/v1/models/minilm/rollback", "", AUDITOR).status());
         assertEquals(200, get("/enclave/v1/models", AUDITOR).status());

@@ -139,8 +139,9 @@ final class InferenceCodec {
             throw new InvalidInputException("'inputs' must be a non-empty array");
         }
         objectOrAbsent(parameters, "parameters");
-        boolean binaryAll = path(parameters, "binary_data_output").asBoolean(false);
+        boolean binaryAll = flag(path(parameters, "binary_data_output"), "parameters.binary_data_output");
         long timeoutMicros = timeout(path(parameters, "timeout"));
+        priority(path(parameters, "priority"));
         java.util.Set<String> binaryOutputs = new java.util.HashSet<>();
         if (binary.hasRemaining()) {
             throw new InvalidInputException(binary.remaining() + " bytes of binary data follow the JSON that no input's "
@@ -158,7 +159,7 @@ final class InferenceCodec {
                     throw new InvalidInputException("outputs[" + i + "] must be an object with a string 'name'");
                 }
                 objectOrAbsent(o.get("parameters"), "outputs[" + i + "].parameters");
-                if (o.path("parameters").path("binary_data").asBoolean(false)) {
+                if (flag(o.path("parameters").path("binary_data"), "outputs[" + i + "].parameters.binary_data")) {
                     binaryOutputs.add(o.get("name").asText());
                 }
                 outputs.add(o.get("name").asText());
@@ -180,6 +181,30 @@ final class InferenceCodec {
                     + "no timeout of the request's own), not " + abbreviate(t.toString()));
         }
         return t.asLong();
+    }
+
+    /**
+     * Triton's request priority: a whole number, 0 or more. It is accepted so that Triton's clients work
+     * unchanged, and has no effect (a version's requests run in arrival order); a value Triton would
+     * refuse is refused here too, rather than taken for a priority that is then silently not given.
+     */
+    private static void priority(JsonNode p) {
+        if (!p.isMissingNode() && !p.isNull() && (!p.isIntegralNumber() || p.bigIntegerValue().signum() < 0
+                || p.bigIntegerValue().bitLength() > 64)) {
+            throw new InvalidInputException("parameters.priority must be a whole number, 0 or more, not "
+                    + abbreviate(p.toString()));
+        }
+    }
+
+    /** A switch such as {@code binary_data_output}: absent is off; anything but true or false is named. */
+    private static boolean flag(JsonNode f, String name) {
+        if (f.isMissingNode() || f.isNull()) {
+            return false;
+        }
+        if (!f.isBoolean()) {
+            throw new InvalidInputException(name + " must be true or false, not " + abbreviate(f.toString()));
+        }
+        return f.booleanValue();
     }
 
     /** A value as an error message quotes it: its first 40 characters. */

@@ -172,9 +172,11 @@ public class ModelResource {
         JsonNode slo = n.get("slo");
         if (slo != null && !slo.isNull()) {
             fields(slo, SLO_FIELDS, "slo");
+            Integer minRequests = integer(slo, "slo", "minRequests");
+            Integer window = integer(slo, "slo", "windowSeconds");
             b.slo(new Slo(num(slo, "maxErrorRate", Double.NaN), num(slo, "maxP99Ms", Double.NaN),
-                    num(slo, "minAgreement", Double.NaN), (int) num(slo, "minRequests", Slo.NONE.minRequests()),
-                    (int) num(slo, "windowSeconds", Slo.NONE.windowSeconds()), slo.path("autoPromote").asBoolean(false)));
+                    num(slo, "minAgreement", Double.NaN), minRequests == null ? Slo.NONE.minRequests() : minRequests,
+                    window == null ? Slo.NONE.windowSeconds() : window, flag(slo, "slo", "autoPromote")));
         }
         traffic.set(b.build());
         return ok(view(model));
@@ -191,8 +193,9 @@ public class ModelResource {
     @Guard(Permission.MODEL_MANAGE)
     public Response putBatching(@PathParam("model") String model, InputStream body) throws IOException {
         JsonNode n = change(model, body, BATCHING_FIELDS, "batching");
-        BatchingOverride o = new BatchingOverride(integer(n, "maxBatchSize"), whole(n, "maxQueueDelayMicros"),
-                integer(n, "queueCapacity"), integer(n, "minWorkers"), integer(n, "maxWorkers"), whole(n, "deadlineMs"));
+        BatchingOverride o = new BatchingOverride(integer(n, "batching", "maxBatchSize"),
+                whole(n, "batching", "maxQueueDelayMicros"), integer(n, "batching", "queueCapacity"),
+                integer(n, "batching", "minWorkers"), integer(n, "batching", "maxWorkers"), whole(n, "batching", "deadlineMs"));
         batching.tune(model, o.isEmpty() ? null : o);
         return ok(view(model));
     }
@@ -370,23 +373,36 @@ public class ModelResource {
     }
 
     /** A batching setting that is a whole number, or null when not given. */
-    private static Long whole(JsonNode n, String field) {
+    /** A whole number in {@code what} (the object's name in messages), or null where it is left out. */
+    private static Long whole(JsonNode n, String what, String field) {
         JsonNode v = n.get(field);
         if (v == null || v.isNull()) {
             return null;
         }
         if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-            throw new InvalidInputException("batching '" + field + "' must be a whole number, not " + v);
+            throw new InvalidInputException(what + " '" + field + "' must be a whole number, not " + v);
         }
         return v.longValue();
     }
 
-    private static Integer integer(JsonNode n, String field) {
-        Long l = whole(n, field);
+    private static Integer integer(JsonNode n, String what, String field) {
+        Long l = whole(n, what, field);
         if (l != null && (l < Integer.MIN_VALUE || l > Integer.MAX_VALUE)) {
-            throw new InvalidInputException("batching '" + field + "' is out of range: " + l);
+            throw new InvalidInputException(what + " '" + field + "' is out of range: " + l);
         }
         return l == null ? null : l.intValue();
+    }
+
+    /** A switch: false where it is left out; anything but true or false is named, not read as false. */
+    private static boolean flag(JsonNode n, String what, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            return false;
+        }
+        if (!v.isBoolean()) {
+            throw new InvalidInputException(what + " '" + field + "' must be true or false, not " + v);
+        }
+        return v.booleanValue();
     }
 
     private static double num(JsonNode n, String field, double otherwise) {

@@ -2,6 +2,7 @@ package io.enclave.rest.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,6 +67,25 @@ class InferenceCodecTest {
             assertTrue(message.startsWith("parameters.timeout must be a whole number of microseconds"), message);
             assertTrue(message.endsWith(bad.length() > 40 ? bad.substring(0, 40) + "..." : bad), message);
         }
+    }
+
+    @Test
+    void tritonsPriorityIsAWholeNumberAndTheBinarySwitchesAreTrueOrFalse() {
+        String body = "{\"parameters\": %s, \"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [1]}]%s}";
+        decode(body.formatted("{\"priority\": 0}", ""));
+        decode(body.formatted("{\"priority\": 18446744073709551615}", ""));
+        for (String bad : new String[] {"-1", "1.5", "\"1\"", "18446744073709551616"}) {
+            assertEquals("parameters.priority must be a whole number, 0 or more, not " + bad,
+                    error(body.formatted("{\"priority\": " + bad + "}", "")));
+        }
+        assertTrue(decode(body.formatted("{\"binary_data_output\": true}", "")).binaryAll());
+        assertFalse(decode(body.formatted("{\"binary_data_output\": false}", "")).binaryAll());
+        assertEquals("parameters.binary_data_output must be true or false, not \"true\"",
+                error(body.formatted("{\"binary_data_output\": \"true\"}", "")));
+        String outputs = ", \"outputs\": [{\"name\": \"y\", \"parameters\": {\"binary_data\": %s}}]";
+        assertTrue(decode(body.formatted("{}", outputs.formatted("true"))).binaryOutputs().contains("y"));
+        assertEquals("outputs[0].parameters.binary_data must be true or false, not 1",
+                error(body.formatted("{}", outputs.formatted("1"))));
     }
 
     @Test
