@@ -9,6 +9,7 @@ import static org.junit.Assert.fail;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -622,11 +623,53 @@ public class OpenInferenceIT extends EnclaveTestSupport {
                         + " \"outputs\": [{\"name\": \"logits\"}]}"), 400, "unknown output 'logits'");
         assertError(post("/v2/models/minilm/infer", "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", "
                 + "\"shape\": [1], \"data\": [\"" + "x".repeat(1_100_000) + "\"]}]}"), 413, "larger than 1048576 bytes");
+        // a client that writes its whole body before it reads (as this one does) hears why, rather than a
+        // broken pipe, when the body is still on its way as it is refused: with its length declared, or in
+        // chunks of unknown length (before the 413 said "Connection: close", the first failed so every run)
+        byte[] twoMegabytes = ("{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", \"shape\": [1], \"data\": [\""
+                + "x".repeat(2_000_000) + "\"]}]}").getBytes(StandardCharsets.UTF_8);
+        for (boolean declared : new boolean[] {true, false}) {
+            HttpRequest.BodyPublisher slow = HttpRequest.BodyPublishers.ofInputStream(() -> new SlowStream(twoMegabytes));
+            assertError(send(HttpRequest.newBuilder(URI.create(base() + "/v2/models/minilm/infer"))
+                    .header("Content-Type", "application/json")
+                    .POST(declared ? HttpRequest.BodyPublishers.fromPublisher(slow, twoMegabytes.length) : slow), admin()),
+                    413, "larger than 1048576 bytes");
+        }
         assertError(get("/v2/models/minilm/infer"), 405, "method not allowed");
         assertError(get("/v2/no/such/thing"), 404, "no such endpoint");
         // the server shrugged all of it off
         assertEquals(200, get("/v2/health/ready").status());
         embed("1.0.0", CAT);
+    }
+
+    /** A body that arrives in 128 KiB pieces 20 ms apart, as over a slow link: still on its way when refused. */
+    private static final class SlowStream extends java.io.InputStream {
+        private final java.io.ByteArrayInputStream bytes;
+        private int sincePause;
+
+        SlowStream(byte[] body) {
+            bytes = new java.io.ByteArrayInputStream(body);
+        }
+
+        @Override
+        public int read() {
+            return bytes.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws java.io.IOException {
+            if (sincePause >= 128 * 1024) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    throw new java.io.InterruptedIOException();
+                }
+                sincePause = 0;
+            }
+            int n = bytes.read(b, off, Math.min(len, 128 * 1024 - sincePause));
+            sincePause += Math.max(0, n);
+            return n;
+        }
     }
 
     private Bundle model(String version) {
