@@ -205,6 +205,20 @@ public class DeployIT extends EnclaveTestSupport {
     }
 
     @Test
+    public void aTypoInAVersionsBatchingIsRefusedOnUploadInsteadOfServingWithoutIt() throws Exception {
+        for (Object[] wrong : new Object[][] {{Map.of("maxBatchsize", 16), "'batching' has unknown key 'maxBatchsize'"},
+                {Map.of("maxBatchSize", "16"), "'batching.maxBatchSize' must be a whole number, not 16"},
+                {Map.of("maxBatchSize", 5000), "'batching': max batch size must be 1 to 4096, not 5000"}}) {
+            Path zip = ModelJars.bare(MINILM_110, "unbatched", "1.0.0", Map.of("batching", wrong[0]),
+                    WORK.resolve("unbatched.zip"), false);
+            Reply refused = upload(zip, admin());
+            assertEquals(refused.body(), 400, refused.status());
+            assertTrue(refused.error(), refused.error().contains((String) wrong[1]));
+            assertTrue("nothing is left of it", gone("unbatched"));
+        }
+    }
+
+    @Test
     public void aVersionsThreadCountsInModelJsonSizeItsEngineAndAWrongOneIsRefusedOnUpload() throws Exception {
         Path wrong = ModelJars.bare(MINILM_110, "threadless", "1.0.0", Map.of("threads", Map.of("intraOp", 2.5)),
                 WORK.resolve("threadless.zip"), false);

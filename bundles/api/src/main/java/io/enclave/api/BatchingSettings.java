@@ -41,4 +41,72 @@ public record BatchingSettings(int maxBatchSize, long maxQueueDelayMicros, int q
         int cores = Runtime.getRuntime().availableProcessors();
         return new BatchingSettings(1, 0, 1024, 1, Math.max(1, cores), 30_000);
     }
+
+    /** A model descriptor's property that declares its batching (model.json's {@code "batching"}). */
+    public static final String PROPERTY = "batching";
+
+    /**
+     * A model's declared batching over {@link #defaults()}, as JSON gives it: an object of whole numbers
+     * named as {@link BatchingOverride#KEYS} (the delay also as {@code maxQueueDelayMs}, which may have a
+     * fraction). A {@code minWorkers} above the default {@code maxWorkers} raises it, unless
+     * {@code maxWorkers} is declared too.
+     *
+     * @param value the property's value; null declares nothing
+     * @throws IllegalArgumentException naming the key or value that is wrong, so that a typo fails the
+     *                                  model's install instead of being ignored
+     * @since 2.4
+     */
+    public static BatchingSettings declared(Object value) {
+        BatchingSettings def = defaults();
+        if (value == null) {
+            return def;
+        }
+        if (!(value instanceof java.util.Map<?, ?> m)) {
+            throw new IllegalArgumentException("'batching' must be an object, not " + value);
+        }
+        for (Object k : m.keySet()) {
+            if (!BatchingOverride.KEYS.contains(String.valueOf(k)) && !"maxQueueDelayMs".equals(k)) {
+                throw new IllegalArgumentException("'batching' has unknown key '" + k + "' (known: " + BatchingOverride.KEYS
+                        + ", and maxQueueDelayMs)");
+            }
+        }
+        long delay;
+        Object ms = m.get("maxQueueDelayMs");
+        if (ms != null) {
+            if (m.containsKey("maxQueueDelayMicros")) {
+                throw new IllegalArgumentException("'batching' takes maxQueueDelayMicros or maxQueueDelayMs, not both");
+            }
+            if (!(ms instanceof Number n) || !(n.doubleValue() >= 0 && n.doubleValue() <= 1_000)) {
+                throw new IllegalArgumentException("'batching.maxQueueDelayMs' must be a number from 0 to 1000, not " + ms);
+            }
+            delay = Math.round(n.doubleValue() * 1000);
+        } else {
+            delay = whole(m, "maxQueueDelayMicros", def.maxQueueDelayMicros());
+        }
+        int minWorkers = (int) whole(m, "minWorkers", def.minWorkers());
+        int maxWorkers = m.containsKey("maxWorkers") ? (int) whole(m, "maxWorkers", 0) : Math.max(minWorkers, def.maxWorkers());
+        try {
+            return new BatchingSettings((int) whole(m, "maxBatchSize", def.maxBatchSize()), delay,
+                    (int) whole(m, "queueCapacity", def.queueCapacity()), minWorkers, maxWorkers,
+                    whole(m, "deadlineMs", def.deadlineMillis()));
+        } catch (InvalidInputException e) {
+            throw new IllegalArgumentException("'batching': " + e.getMessage(), e);
+        }
+    }
+
+    /** A whole number that fits an int, or {@code otherwise} where it is left out. */
+    private static long whole(java.util.Map<?, ?> m, String key, long otherwise) {
+        Object v = m.get(key);
+        if (v == null) {
+            return otherwise;
+        }
+        if (!(v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof java.math.BigInteger)) {
+            throw new IllegalArgumentException("'batching." + key + "' must be a whole number, not " + v);
+        }
+        java.math.BigInteger big = v instanceof java.math.BigInteger b ? b : java.math.BigInteger.valueOf(((Number) v).longValue());
+        if (big.bitLength() > 31) {
+            throw new IllegalArgumentException("'batching." + key + "' is out of range: " + v);
+        }
+        return big.longValue();
+    }
 }

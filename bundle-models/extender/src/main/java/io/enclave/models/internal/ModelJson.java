@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.enclave.api.ArtifactSource;
+import io.enclave.api.BatchingSettings;
 import io.enclave.api.DataType;
 import io.enclave.api.EngineThreads;
 import io.enclave.api.ModelDescriptor;
@@ -140,6 +141,7 @@ final class ModelJson {
         }
         try {
             EngineThreads.from(MAPPER.convertValue(root.get(EngineThreads.PROPERTY), Object.class));
+            BatchingSettings.declared(MAPPER.convertValue(root.get(BatchingSettings.PROPERTY), Object.class));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("model.json " + e.getMessage());
         }

@@ -99,6 +99,36 @@ class ModelJsonTest {
     }
 
     @Test
+    void aVersionsBatchingIsCheckedAtInstallSoATypoIsNamedInsteadOfIgnored() throws Exception {
+        String batching = "\"labels\": [\"a\", \"b\"], \"batching\": ";
+        ModelDescriptor d = read(ModelBundles.MODEL_JSON.replace("\"labels\": [\"a\", \"b\"]",
+                batching + "{\"maxBatchSize\": 16, \"maxQueueDelayMicros\": 2000, \"maxWorkers\": 3}"), "tiny");
+        io.enclave.api.BatchingSettings s = io.enclave.api.BatchingSettings.declared(d.properties().get("batching"));
+        assertEquals(16, s.maxBatchSize());
+        assertEquals(2000, s.maxQueueDelayMicros());
+        assertEquals(3, s.maxWorkers());
+        assertEquals(1500, io.enclave.api.BatchingSettings.declared(read(ModelBundles.MODEL_JSON.replace(
+                "\"labels\": [\"a\", \"b\"]", batching + "{\"maxQueueDelayMs\": 1.5}"), "tiny").properties().get("batching"))
+                .maxQueueDelayMicros());
+        for (String[] wrong : new String[][] {
+                {"{\"maxBatchsize\": 16}", "model.json 'batching' has unknown key 'maxBatchsize'"},
+                {"{\"maxBatchSize\": \"16\"}", "model.json 'batching.maxBatchSize' must be a whole number, not 16"},
+                {"{\"maxBatchSize\": 16.5}", "model.json 'batching.maxBatchSize' must be a whole number, not 16.5"},
+                {"{\"maxBatchSize\": 0}", "model.json 'batching': max batch size must be 1 to 4096, not 0"},
+                {"{\"queueCapacity\": 4294967296}", "model.json 'batching.queueCapacity' is out of range: 4294967296"},
+                {"{\"minWorkers\": 4, \"maxWorkers\": 2}", "model.json 'batching': workers must be 1 <= min <= max <= 256, not 4..2"},
+                {"{\"maxQueueDelayMs\": 2, \"maxQueueDelayMicros\": 2000}", "takes maxQueueDelayMicros or maxQueueDelayMs, not both"},
+                {"{\"maxQueueDelayMs\": -1}", "'batching.maxQueueDelayMs' must be a number from 0 to 1000, not -1"},
+                {"32", "model.json 'batching' must be an object, not 32"}}) {
+            String message = error(ModelBundles.MODEL_JSON.replace("\"labels\": [\"a\", \"b\"]", batching + wrong[0]), "tiny");
+            assertTrue(message.contains(wrong[1]), message);
+        }
+        // a minWorkers above the default maxWorkers raises it when maxWorkers is not declared
+        int many = Runtime.getRuntime().availableProcessors() + 1;
+        assertEquals(many, io.enclave.api.BatchingSettings.declared(java.util.Map.of("minWorkers", many)).maxWorkers());
+    }
+
+    @Test
     void aHugeModelJsonIsRefusedUnread() {
         String huge = "{\"description\": \"" + "x".repeat(ModelJson.MAX_BYTES) + "\"}";
         assertTrue(error(huge, "tiny").contains("larger than"));

@@ -205,22 +205,9 @@ final class RegisteredVersion implements ModelVersion {
         return settings;
     }
 
-    /** model.json's {@code "batching"} over the defaults. */
+    /** model.json's {@code "batching"} over the defaults (checked when the model was installed). */
     static BatchingSettings declaredBatching(ModelDescriptor d) {
-        BatchingSettings def = BatchingSettings.defaults();
-        if (!(d.properties().get("batching") instanceof Map<?, ?> m)) {
-            return def;
-        }
-        long delayMicros = m.get("maxQueueDelayMicros") instanceof Number n ? n.longValue()
-                : m.get("maxQueueDelayMs") instanceof Number n2 ? Math.round(n2.doubleValue() * 1000) : def.maxQueueDelayMicros();
-        return new BatchingSettings(num(m, "maxBatchSize", def.maxBatchSize()), delayMicros,
-                num(m, "queueCapacity", def.queueCapacity()), num(m, "minWorkers", def.minWorkers()),
-                Math.max(num(m, "minWorkers", def.minWorkers()), num(m, "maxWorkers", def.maxWorkers())),
-                num(m, "deadlineMs", (int) def.deadlineMillis()));
-    }
-
-    private static int num(Map<?, ?> m, String key, int otherwise) {
-        return m.get(key) instanceof Number n ? n.intValue() : otherwise;
+        return BatchingSettings.declared(d.properties().get(BatchingSettings.PROPERTY));
     }
 
     /**
