@@ -127,18 +127,25 @@ final class ModelJson {
             throw new IllegalArgumentException("model.json 'fallback' must name another model, not " + fallback);
         }
         JsonNode timeout = root.get("timeoutMs");
-        if (timeout != null && (!timeout.canConvertToLong() || timeout.asLong() < 1 || timeout.asLong() > 600_000)) {
-            throw new IllegalArgumentException("model.json 'timeoutMs' must be 1 to 600000, not " + timeout);
+        if (timeout != null && (!timeout.isIntegralNumber() || !timeout.canConvertToLong() || timeout.asLong() < 1
+                || timeout.asLong() > 600_000)) {
+            throw new IllegalArgumentException("model.json 'timeoutMs' must be a whole number from 1 to 600000, not " + timeout);
         }
-        range(root, "faults", "errorRate", 0, 1);
-        range(root, "faults", "latencyMs", 0, 60_000);
-        range(root, "canary", "percent", 0, 100);
-        range(root, "shadow", "cosine", -1, 1);
-        range(root, "shadow", "relativeError", 0, 1e6);
-        for (String key : List.of("window", "minCalls", "failureRatePercent", "slowCallRatePercent", "slowCallMs", "openMs",
-                "halfOpenCalls")) {
-            range(root, "circuitBreaker", key, 1, 3_600_000);
+        keys(root, "faults", "errorRate", "latencyMs");
+        range(root, "faults", "errorRate", 0, 1, false);
+        range(root, "faults", "latencyMs", 0, 60_000, true);
+        keys(root, "canary", "percent");
+        range(root, "canary", "percent", 0, 100, false);
+        keys(root, "shadow", "cosine", "relativeError");
+        range(root, "shadow", "cosine", -1, 1, false);
+        range(root, "shadow", "relativeError", 0, 1e6, false);
+        keys(root, "circuitBreaker", "window", "minCalls", "failureRatePercent", "slowCallRatePercent", "slowCallMs", "openMs",
+                "halfOpenCalls");
+        for (String key : List.of("window", "minCalls", "slowCallMs", "openMs", "halfOpenCalls")) {
+            range(root, "circuitBreaker", key, 1, 3_600_000, true);
         }
+        range(root, "circuitBreaker", "failureRatePercent", 1, 100, false);
+        range(root, "circuitBreaker", "slowCallRatePercent", 1, 100, false);
         try {
             EngineThreads.from(MAPPER.convertValue(root.get(EngineThreads.PROPERTY), Object.class));
             BatchingSettings.declared(MAPPER.convertValue(root.get(BatchingSettings.PROPERTY), Object.class));
@@ -147,7 +154,8 @@ final class ModelJson {
         }
     }
 
-    private static void range(JsonNode root, String object, String key, double min, double max) {
+    /** An object's keys are those its reader knows: a typo is named, not ignored. */
+    private static void keys(JsonNode root, String object, String... known) {
         JsonNode o = root.get(object);
         if (o == null) {
             return;
@@ -155,11 +163,25 @@ final class ModelJson {
         if (!o.isObject()) {
             throw new IllegalArgumentException("model.json field '" + object + "' must be an object");
         }
-        JsonNode v = o.get(key);
-        if (v != null && (!v.isNumber() || v.asDouble() < min || v.asDouble() > max)) {
-            throw new IllegalArgumentException("model.json '" + object + "." + key + "' must be a number from " + min
-                    + " to " + max + ", not " + v);
+        for (Iterator<String> names = o.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!List.of(known).contains(name)) {
+                throw new IllegalArgumentException("model.json '" + object + "' has unknown key '" + name + "' (known: "
+                        + String.join(", ", known) + ")");
+            }
         }
+    }
+
+    private static void range(JsonNode root, String object, String key, double min, double max, boolean whole) {
+        JsonNode v = root.path(object).get(key);
+        if (v != null && (!v.isNumber() || (whole && !v.isIntegralNumber()) || v.asDouble() < min || v.asDouble() > max)) {
+            throw new IllegalArgumentException("model.json '" + object + "." + key + "' must be a " + (whole ? "whole " : "")
+                    + "number from " + format(min) + " to " + format(max) + ", not " + v);
+        }
+    }
+
+    private static String format(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
     }
 
     private static List<TensorSpec> tensors(JsonNode root, String field) {
@@ -169,18 +191,21 @@ final class ModelJson {
         }
         List<TensorSpec> specs = new ArrayList<>();
         for (JsonNode n : list) {
-            String name = n.path("name").asText("");
+            String name = n.path("name").isTextual() ? n.get("name").asText() : "";
             if (name.isEmpty()) {
-                throw new IllegalArgumentException(field + ": every tensor needs a name");
+                throw new IllegalArgumentException(field + ": every tensor needs a name (a string)");
             }
-            DataType type = DataType.parse(n.path("datatype").asText(null));
+            if (!n.path("datatype").isTextual()) {
+                throw new IllegalArgumentException(field + ": tensor '" + name + "' needs a datatype (a string such as \"FP32\")");
+            }
+            DataType type = DataType.parse(n.get("datatype").asText());
             JsonNode shape = n.get("shape");
             if (shape == null || !shape.isArray()) {
                 throw new IllegalArgumentException(field + ": tensor '" + name + "' needs a shape array");
             }
             long[] dims = new long[shape.size()];
             for (int i = 0; i < dims.length; i++) {
-                if (!shape.get(i).canConvertToLong()) {
+                if (!shape.get(i).isIntegralNumber() || !shape.get(i).canConvertToLong()) {
                     throw new IllegalArgumentException(field + ": tensor '" + name + "' has a non-integer dimension");
                 }
                 dims[i] = shape.get(i).asLong();

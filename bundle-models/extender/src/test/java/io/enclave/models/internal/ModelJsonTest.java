@@ -129,6 +129,30 @@ class ModelJsonTest {
     }
 
     @Test
+    void aTypoOrAWrongValueInAServingHintFailsTheInstallNamingIt() {
+        String labels = "\"labels\": [\"a\", \"b\"]";
+        for (String[] wrong : new String[][] {
+                {"\"circuitBreaker\": {\"failureRatePercnt\": 30}", "'circuitBreaker' has unknown key 'failureRatePercnt'"},
+                {"\"circuitBreaker\": {\"failureRatePercent\": 130}", "'circuitBreaker.failureRatePercent' must be a number from 1 to 100, not 130"},
+                {"\"circuitBreaker\": {\"window\": 2.5}", "'circuitBreaker.window' must be a whole number from 1 to 3600000, not 2.5"},
+                {"\"faults\": {\"errorrate\": 0.5}", "'faults' has unknown key 'errorrate'"},
+                {"\"faults\": {\"latencyMs\": 1.5}", "'faults.latencyMs' must be a whole number from 0 to 60000, not 1.5"},
+                {"\"shadow\": {\"cosin\": 0.9}", "'shadow' has unknown key 'cosin'"},
+                {"\"canary\": {\"percent\": 10, \"version\": \"1.0.0\"}", "'canary' has unknown key 'version'"},
+                {"\"canary\": 10", "field 'canary' must be an object"},
+                {"\"timeoutMs\": 2.5", "'timeoutMs' must be a whole number from 1 to 600000, not 2.5"}}) {
+            String message = error(ModelBundles.MODEL_JSON.replace(labels, labels + ", " + wrong[0]), "tiny");
+            assertTrue(message.contains(wrong[1]), message);
+        }
+        String shape = error(ModelBundles.MODEL_JSON.replace("\"shape\": [-1, 4]", "\"shape\": [-1, 4.5]"), "tiny");
+        assertTrue(shape.contains("tensor 'embedding' has a non-integer dimension"), shape);
+        String name = error(ModelBundles.MODEL_JSON.replace("\"name\": \"embedding\"", "\"name\": 7"), "tiny");
+        assertTrue(name.contains("every tensor needs a name (a string)"), name);
+        String type = error(ModelBundles.MODEL_JSON.replace("\"datatype\": \"FP32\"", "\"datatype\": 32"), "tiny");
+        assertTrue(type.contains("tensor 'embedding' needs a datatype"), type);
+    }
+
+    @Test
     void aHugeModelJsonIsRefusedUnread() {
         String huge = "{\"description\": \"" + "x".repeat(ModelJson.MAX_BYTES) + "\"}";
         assertTrue(error(huge, "tiny").contains("larger than"));
