@@ -72,6 +72,46 @@ public class OpenInferenceIT extends EnclaveTestSupport {
         return rows;
     }
 
+    /**
+     * Triton's classification extension, as its clients ask for it ({@code InferRequestedOutput(name,
+     * class_count=k)}): the output's k largest values per row, largest first, as "value:index" strings
+     * (no label: minilm has none), the same values the plain output holds; as JSON or as binary data.
+     */
+    @Test
+    public void anOutputAskedForAsClassesComesBackAsItsTopValuesWithTheirIndex() throws Exception {
+        float[][] plain = embed("1.0.0", CAT, KITTEN);
+        String asked = textRequest("top", CAT, KITTEN).replaceFirst("}$",
+                ", \"outputs\": [{\"name\": \"embedding\", \"parameters\": {\"classification\": 3}}]}");
+        Reply r = post("/v2/models/minilm/versions/1.0.0/infer", asked);
+        assertEquals(r.body(), 200, r.status());
+        JsonNode out = r.json().get("outputs").get(0);
+        assertEquals("BYTES", out.get("datatype").asText());
+        assertEquals("[2,3]", out.get("shape").toString());
+        for (int row = 0; row < 2; row++) {
+            Integer[] order = new Integer[384];
+            for (int i = 0; i < 384; i++) {
+                order[i] = i;
+            }
+            float[] v = plain[row];
+            java.util.Arrays.sort(order, (a, b) -> Float.compare(v[b], v[a]));
+            for (int i = 0; i < 3; i++) {
+                String[] entry = out.get("data").get(row * 3 + i).asText().split(":");
+                assertEquals(out.toString(), 2, entry.length);
+                assertEquals("row " + row + " place " + i, (int) order[i], Integer.parseInt(entry[1]));
+                assertEquals(v[order[i]], Float.parseFloat(entry[0]), 1e-6);
+            }
+        }
+        // as binary data: Triton's length-prefixed strings after the JSON
+        Reply binary = post("/v2/models/minilm/versions/1.0.0/infer", asked.replace("{\"classification\": 3}",
+                "{\"classification\": 3, \"binary_data\": true}"));
+        assertEquals(binary.body(), 200, binary.status());
+        assertTrue(binary.body(), binary.body().contains("\"binary_data_size\""));
+        assertTrue(binary.body(), binary.body().contains(out.get("data").get(0).asText()));
+        Reply bad = post("/v2/models/minilm/versions/1.0.0/infer", asked.replace("\"classification\": 3", "\"classification\": 0"));
+        assertEquals(bad.body(), 400, bad.status());
+        assertEquals("outputs[0].parameters.classification must be a whole number of classes, 1 or more, not 0", bad.error());
+    }
+
     static double cos(float[] a, float[] b) {
         double dot = 0, na = 0, nb = 0;
         for (int i = 0; i < a.length; i++) {
@@ -126,7 +166,7 @@ public class OpenInferenceIT extends EnclaveTestSupport {
         assertEquals(200, server.status());
         assertEquals("enclave", server.json().get("name").asText());
         // the binary tensor extension is served (theBinaryTensorExtensionCarriesTheSameTensorsAsJson), so metadata must say so
-        assertEquals("[\"binary_tensor_data\"]", server.json().get("extensions").toString());
+        assertEquals("[\"binary_tensor_data\",\"classification\"]", server.json().get("extensions").toString());
         for (String v : List.of("", "/versions/1.0.0", "/versions/1.1.0")) {
             Reply r = get("/v2/models/minilm" + v + "/ready");
             assertEquals(r.body(), 200, r.status());

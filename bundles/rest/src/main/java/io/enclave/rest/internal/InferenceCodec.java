@@ -45,11 +45,12 @@ final class InferenceCodec {
      * @param binaryAll     every output as binary data ({@code parameters.binary_data_output})
      * @param timeoutMicros how long the caller lets the request wait for its computation to start
      *                      ({@code parameters.timeout}, as Triton's clients send it); 0 for no limit of its own
+     * @param classifications outputs asked for as their top classes ({@code parameters.classification}), by name
      */
     record Request(String id, List<NamedTensor> inputs, List<String> outputs, java.util.Set<String> binaryOutputs,
-            boolean binaryAll, long timeoutMicros) {
+            boolean binaryAll, long timeoutMicros, Map<String, Integer> classifications) {
         Request(String id, List<NamedTensor> inputs, List<String> outputs) {
-            this(id, inputs, outputs, java.util.Set.of(), false, 0);
+            this(id, inputs, outputs, java.util.Set.of(), false, 0, Map.of());
         }
 
         boolean binary(String output) {
@@ -143,6 +144,7 @@ final class InferenceCodec {
         long timeoutMicros = timeout(path(parameters, "timeout"));
         priority(path(parameters, "priority"));
         java.util.Set<String> binaryOutputs = new java.util.HashSet<>();
+        Map<String, Integer> classifications = new java.util.HashMap<>();
         if (binary.hasRemaining()) {
             throw new InvalidInputException(binary.remaining() + " bytes of binary data follow the JSON that no input's "
                     + "binary_data_size claims");
@@ -162,10 +164,19 @@ final class InferenceCodec {
                 if (flag(o.path("parameters").path("binary_data"), "outputs[" + i + "].parameters.binary_data")) {
                     binaryOutputs.add(o.get("name").asText());
                 }
+                JsonNode k = o.path("parameters").path("classification");
+                if (!k.isMissingNode() && !k.isNull()) {
+                    if (!k.isIntegralNumber() || !k.canConvertToInt() || k.asInt() < 1) {
+                        throw new InvalidInputException("outputs[" + i + "].parameters.classification must be a whole "
+                                + "number of classes, 1 or more, not " + abbreviate(k.toString()));
+                    }
+                    classifications.put(o.get("name").asText(), k.asInt());
+                }
                 outputs.add(o.get("name").asText());
             }
         }
-        return new Request(id, tensors, outputs, binaryOutputs, binaryAll, timeoutMicros);
+        return new Request(id, tensors, outputs, binaryOutputs, binaryAll, timeoutMicros,
+                classifications.isEmpty() ? Map.of() : classifications);
     }
 
     /**

@@ -3,6 +3,7 @@ package io.enclave.rest.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,7 @@ import io.enclave.api.ModelRegistry;
 import io.enclave.api.ModelState;
 import io.enclave.api.ModelUnavailableException;
 import io.enclave.api.ModelVersion;
+import io.enclave.api.NamedTensor;
 import io.enclave.api.Permission;
 import io.enclave.api.Router;
 import io.enclave.api.SecurityService;
@@ -62,7 +64,7 @@ public class OpenInferenceServlet extends HttpServlet {
      * What server metadata lists under {@code extensions}: Triton's clients look for the binary tensor
      * extension by this name before they send or ask for binary data.
      */
-    static final List<String> EXTENSIONS = List.of("binary_tensor_data");
+    static final List<String> EXTENSIONS = List.of("binary_tensor_data", "classification");
     private static final String JSON = "application/json";
     private static final String OCTETS = "application/octet-stream";
     private static final int MAX_SEGMENT = 256;
@@ -276,7 +278,12 @@ public class OpenInferenceServlet extends HttpServlet {
     private void respond(HttpServletResponse resp, InferenceCodec.Request decoded, InferenceResponse r, Throwable failed)
             throws IOException {
         if (failed == null) {
-            answer(resp, decoded, r);
+            try {
+                answer(resp, decoded, r);
+            } catch (InvalidInputException e) {
+                // an output that cannot be given as asked (classification of text, say): nothing written yet
+                send(resp, Failure.of(e));
+            }
         } else {
             send(resp, Failure.of(cause(failed)));
         }
@@ -288,7 +295,18 @@ public class OpenInferenceServlet extends HttpServlet {
     }
 
     private void answer(HttpServletResponse resp, InferenceCodec.Request decoded, InferenceResponse r) throws IOException {
-        InferenceCodec.Encoded answer = codec.response(r.model(), r.version().toString(), decoded, r.outputs(),
+        List<NamedTensor> outputs = r.outputs();
+        if (!decoded.classifications().isEmpty()) {
+            // the labels of the version that answered, which is the fallback's when it stood in
+            List<String> labels = registry.find(r.model(), r.version()).map(v -> v.descriptor().labels()).orElse(List.of());
+            List<NamedTensor> classified = new ArrayList<>(outputs.size());
+            for (NamedTensor t : outputs) {
+                Integer k = decoded.classifications().get(t.name());
+                classified.add(k == null ? t : Classification.top(t, k, labels));
+            }
+            outputs = classified;
+        }
+        InferenceCodec.Encoded answer = codec.response(r.model(), r.version().toString(), decoded, outputs,
                 r.fallback());
         if (answer.headerLength() < 0) {
             send(resp, 200, JSON, answer.body());

@@ -89,6 +89,18 @@ class InferenceCodecTest {
     }
 
     @Test
+    void anOutputsClassificationIsAWholeNumberOfClasses() {
+        String body = "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [1]}], "
+                + "\"outputs\": [{\"name\": \"y\", \"parameters\": {\"classification\": %s}}, {\"name\": \"z\"}]}";
+        assertEquals(java.util.Map.of("y", 3), decode(body.formatted("3")).classifications());
+        assertEquals(java.util.Map.of(), decode(input("FP32", "[1]", "[1]")).classifications());
+        for (String bad : new String[] {"0", "-2", "1.5", "\"3\"", "true", "4294967296"}) {
+            assertEquals("outputs[0].parameters.classification must be a whole number of classes, 1 or more, not " + bad,
+                    error(body.formatted(bad)));
+        }
+    }
+
+    @Test
     void everyDatatypeDecodesWithinItsRange() {
         assertArrayEquals(new boolean[] {true, false}, (boolean[]) decode(input("BOOL", "[2]", "[true, false]")).inputs().get(0).data());
         assertArrayEquals(new byte[] {-128, 127}, (byte[]) decode(input("INT8", "[2]", "[-128, 127]")).inputs().get(0).data());
