@@ -144,7 +144,7 @@ final class InferenceCodec {
         long timeoutMicros = timeout(path(parameters, "timeout"));
         priority(path(parameters, "priority"));
         java.util.Set<String> binaryOutputs = new java.util.HashSet<>();
-        Map<String, Integer> classifications = new java.util.HashMap<>();
+        Map<String, Integer> classifications = null;
         if (binary.hasRemaining()) {
             throw new InvalidInputException(binary.remaining() + " bytes of binary data follow the JSON that no input's "
                     + "binary_data_size claims");
@@ -170,13 +170,16 @@ final class InferenceCodec {
                         throw new InvalidInputException("outputs[" + i + "].parameters.classification must be a whole "
                                 + "number of classes, 1 or more, not " + abbreviate(k.toString()));
                     }
+                    if (classifications == null) {
+                        classifications = new java.util.HashMap<>();
+                    }
                     classifications.put(o.get("name").asText(), k.asInt());
                 }
                 outputs.add(o.get("name").asText());
             }
         }
         return new Request(id, tensors, outputs, binaryOutputs, binaryAll, timeoutMicros,
-                classifications.isEmpty() ? Map.of() : classifications);
+                classifications == null ? Map.of() : classifications);
     }
 
     /**
