@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>File Install still answers each ConfigAdmin change event on its own thread by rewriting the file in
  * place with the configuration's values (Karaf's {@code config:delete} relies on the same listener to
- * remove the file, so it stays on). That write keeps the comments too, and comes a moment after this one.
+ * remove the file, so it stays on). That write keeps the comments too, and comes a moment after this one;
+ * this one, when it reads the old file to keep its comments, waits until such a rewrite is done.
  */
 final class ConfigFiles {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigFiles.class);
@@ -107,12 +108,42 @@ final class ConfigFiles {
         return null;
     }
 
+    /**
+     * The file's text, not a moment of a rewrite in place: File Install (and Karaf's config commands)
+     * truncate the file and then write it, so a read in between finds it empty or cut short, and the
+     * operator's comments would be lost for good with it. So the file is read until two reads a
+     * millisecond apart agree on a text that is not empty; a file that never settles within 50 reads
+     * gives the longest text read (a read cut short is a beginning of the text), one that stays empty
+     * is empty.
+     */
+    private static byte[] whole(Path file) throws IOException {
+        byte[] before = Files.readAllBytes(file);
+        byte[] longest = before;
+        for (int tries = 0; tries < 50; tries++) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            byte[] now = Files.readAllBytes(file);
+            if (now.length > 0 && java.util.Arrays.equals(before, now)) {
+                return now;
+            }
+            if (now.length > longest.length) {
+                longest = now;
+            }
+            before = now;
+        }
+        return longest;
+    }
+
     /** The file afterwards holds exactly {@code properties}, with the comments and order the old one had. */
     static void replace(Path file, Map<String, String> properties) throws IOException {
         TypedProperties text = new TypedProperties();
         boolean existed = Files.exists(file);
         if (existed) {
-            text.load(file.toFile());
+            text.load(new java.io.ByteArrayInputStream(whole(file)));
         }
         text.keySet().retainAll(properties.keySet());
         properties.forEach(text::put);

@@ -109,6 +109,48 @@ class ConfigFilesTest {
         assertTrue(Files.readString(file).contains("revision = " + writes + "\n"), "the last write is what stays");
     }
 
+    /**
+     * File Install answers each ConfigAdmin change by rewriting the file in place (truncated, then written),
+     * as Karaf's config commands do: a write of Enclave's that reads the file in between must not take the
+     * empty file for one without the operator's comments, or they are gone for good.
+     */
+    @Test
+    void anOperatorsCommentsSurviveTheFileBeingRewrittenInPlaceMeanwhile() throws Exception {
+        Path file = etc.resolve("io.enclave.traffic-m.cfg");
+        Files.writeString(file, "# from the operations repository\nmodel = m\nversion.stable = 1.0.0\n");
+        AtomicBoolean done = new AtomicBoolean();
+        AtomicInteger rewrites = new AtomicInteger();
+        Thread inPlace = new Thread(() -> {
+            while (!done.get()) {
+                try {
+                    String text = Files.readString(file);
+                    if (!text.isEmpty()) {
+                        Files.writeString(file, text);
+                        rewrites.incrementAndGet();
+                    }
+                    // File Install rewrites once per change event; here about once a millisecond
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                } catch (java.io.IOException e) {
+                    // the file was being replaced: the next round reads it again
+                }
+            }
+        });
+        inPlace.start();
+        int writes = 0;
+        try {
+            while (writes < 2000 && (writes < 300 || rewrites.get() < 1000)) {
+                ConfigFiles.replace(file, rules(++writes));
+            }
+        } finally {
+            done.set(true);
+            inPlace.join();
+        }
+        String text = Files.readString(file);
+        assertTrue(text.startsWith("# from the operations repository\n"), "after " + writes + " writes and " + rewrites.get()
+                + " rewrites in place the file holds:\n" + text);
+        assertTrue(rewrites.get() >= 300, "the file was rewritten alongside: " + rewrites.get() + " times in " + writes + " writes");
+    }
+
     @Test
     void aFileOutsideEtcIsNeverWritten() throws Exception {
         Path elsewhere = Files.createDirectories(etc.resolve("sub")).resolve("io.enclave.traffic-m.cfg");
