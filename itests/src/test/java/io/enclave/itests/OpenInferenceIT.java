@@ -73,6 +73,37 @@ public class OpenInferenceIT extends EnclaveTestSupport {
     }
 
     /**
+     * Triton's model configuration extension, which Triton's clients (get_model_config) and perf_analyzer
+     * read: the full shapes as the metadata gives them (max_batch_size 0), Triton's type names, the workers
+     * as the instance count, and Enclave's own batching as parameters; per version, and for readers only.
+     */
+    @Test
+    public void tritonsModelConfigurationDescribesEachVersion() throws Exception {
+        ensureUsers();
+        Reply c = get("/v2/models/minilm/versions/1.1.0/config", AUDITOR);
+        assertEquals(c.body(), 200, c.status());
+        JsonNode config = c.json();
+        assertEquals("minilm", config.get("name").asText());
+        assertEquals("onnxruntime_onnx", config.get("platform").asText());
+        assertEquals(0, config.get("max_batch_size").asInt());
+        assertEquals("[{\"name\":\"text\",\"data_type\":\"TYPE_STRING\",\"dims\":[-1]}]", config.get("input").toString());
+        assertEquals("[{\"name\":\"embedding\",\"data_type\":\"TYPE_FP32\",\"dims\":[-1,384]}]", config.get("output").toString());
+        assertEquals("KIND_CPU", config.path("instance_group").get(0).get("kind").asText());
+        assertTrue(config.toString(), config.path("instance_group").get(0).get("count").asInt() >= 1);
+        assertEquals("1.1.0", config.path("parameters").path("enclave_version").path("string_value").asText());
+        // what model.json declares, unless tuned: the shipped versions batch 32 rows, waiting at most 2 000 µs
+        io.enclave.api.BatchingSettings live = getOsgiService(io.enclave.api.BatchingControl.class)
+                .settings("minilm", Version.parseVersion("1.1.0"));
+        assertEquals(Integer.toString(live.maxBatchSize()),
+                config.path("parameters").path("enclave_max_batch_rows").path("string_value").asText());
+        assertEquals(Long.toString(live.maxQueueDelayMicros()),
+                config.path("parameters").path("enclave_max_queue_delay_microseconds").path("string_value").asText());
+        assertEquals(200, get("/v2/models/minilm/config", AUDITOR).status());
+        assertEquals(404, get("/v2/models/nope/config", AUDITOR).status());
+        assertEquals(401, get("/v2/models/minilm/config", ANONYMOUS).status());
+    }
+
+    /**
      * Triton's classification extension, as its clients ask for it ({@code InferRequestedOutput(name,
      * class_count=k)}): the output's k largest values per row, largest first, as "value:index" strings
      * (no label: minilm has none), the same values the plain output holds; as JSON or as binary data.

@@ -691,6 +691,47 @@ final class InferenceCodec {
         return bytes(root);
     }
 
+    /**
+     * The version's configuration as Triton's model configuration extension gives it
+     * ({@code GET /v2/models/{m}/config}). {@code max_batch_size} is 0, so the dims are the tensors' full
+     * shapes, as the model's metadata gives them and as requests send them: Enclave batches requests
+     * along their first dimension on its own, and says how in {@code parameters}.
+     */
+    byte[] modelConfig(String name, ModelDescriptor d, io.enclave.api.BatchingSettings batching, String device) {
+        ObjectNode root = mapper.createObjectNode();
+        root.put("name", name);
+        root.put("platform", d.platform());
+        root.put("backend", d.platform().startsWith("onnxruntime") ? "onnxruntime" : d.engine());
+        root.put("max_batch_size", 0);
+        configTensors(root.putArray("input"), d.inputs());
+        configTensors(root.putArray("output"), d.outputs());
+        ObjectNode group = root.putArray("instance_group").addObject();
+        group.put("name", name);
+        group.put("kind", device != null && device.startsWith("cuda") ? "KIND_GPU" : "KIND_CPU");
+        group.put("count", batching.maxWorkers());
+        ObjectNode parameters = root.putObject("parameters");
+        parameters.putObject("enclave_version").put("string_value", d.version().toString());
+        parameters.putObject("enclave_max_batch_rows").put("string_value", Integer.toString(batching.maxBatchSize()));
+        parameters.putObject("enclave_max_queue_delay_microseconds").put("string_value",
+                Long.toString(batching.maxQueueDelayMicros()));
+        parameters.putObject("enclave_queue_capacity").put("string_value", Integer.toString(batching.queueCapacity()));
+        parameters.putObject("enclave_deadline_ms").put("string_value", Long.toString(batching.deadlineMillis()));
+        return bytes(root);
+    }
+
+    private static void configTensors(com.fasterxml.jackson.databind.node.ArrayNode array, List<TensorSpec> specs) {
+        for (TensorSpec s : specs) {
+            ObjectNode t = array.addObject();
+            t.put("name", s.name());
+            // Triton's configuration names BYTES TYPE_STRING; every other type by its protocol name
+            t.put("data_type", s.datatype() == DataType.BYTES ? "TYPE_STRING" : "TYPE_" + s.datatype().name());
+            var dims = t.putArray("dims");
+            for (long dim : s.shape()) {
+                dims.add(dim);
+            }
+        }
+    }
+
     private static void tensors(com.fasterxml.jackson.databind.node.ArrayNode array, List<TensorSpec> specs) {
         for (TensorSpec s : specs) {
             ObjectNode t = array.addObject();

@@ -25,10 +25,12 @@ import org.osgi.service.http.whiteboard.HttpWhiteboardConstants;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.enclave.api.BatchingControl;
 import io.enclave.api.Identity;
 import io.enclave.api.InferenceRequest;
 import io.enclave.api.InferenceResponse;
 import io.enclave.api.InvalidInputException;
+import io.enclave.api.ModelDescriptor;
 import io.enclave.api.ModelNotFoundException;
 import io.enclave.api.ModelRegistry;
 import io.enclave.api.ModelState;
@@ -76,6 +78,7 @@ public class OpenInferenceServlet extends HttpServlet {
         READY("GET", null),
         MODEL("GET", Permission.MODEL_READ),
         MODEL_READY("GET", Permission.MODEL_READ),
+        MODEL_CONFIG("GET", Permission.MODEL_READ),
         INFER("POST", Permission.MODEL_INFER);
 
         final String method;
@@ -93,6 +96,7 @@ public class OpenInferenceServlet extends HttpServlet {
 
     private final transient Router router;
     private final transient ModelRegistry registry;
+    private final transient BatchingControl batching;
     private final transient SecurityService security;
     private final transient InferenceCodec codec;
     private final int maxRequestBytes;
@@ -101,8 +105,9 @@ public class OpenInferenceServlet extends HttpServlet {
     @Activate
     public OpenInferenceServlet(@Reference(name = "router") Router router,
             @Reference(name = "registry") ModelRegistry registry, @Reference(name = "security") SecurityService security,
-            BundleContext context, RestServer.Config config) {
+            @Reference(name = "batching") BatchingControl batching, BundleContext context, RestServer.Config config) {
         this.router = router;
+        this.batching = batching;
         this.registry = registry;
         this.security = security;
         this.codec = new InferenceCodec(config.maxStringBytes());
@@ -140,6 +145,7 @@ public class OpenInferenceServlet extends HttpServlet {
                     send(resp, ready ? 200 : 400, JSON, codec.object(Map.of("ready", ready)));
                 }
                 case MODEL -> model(resp, route.model, route.version);
+                case MODEL_CONFIG -> config(resp, route.model, route.version);
                 case MODEL_READY -> readiness(resp, route.model, route.version);
                 case INFER -> infer(req, resp, route.model, route.version, arrived);
             }
@@ -183,7 +189,8 @@ public class OpenInferenceServlet extends HttpServlet {
                     return null;
                 }
                 return "ready".equals(s[2]) ? new Route(Endpoint.MODEL_READY, s[1], null)
-                        : "infer".equals(s[2]) ? new Route(Endpoint.INFER, s[1], null) : null;
+                        : "infer".equals(s[2]) ? new Route(Endpoint.INFER, s[1], null)
+                        : "config".equals(s[2]) ? new Route(Endpoint.MODEL_CONFIG, s[1], null) : null;
             case 4:
                 return "models".equals(s[0]) && "versions".equals(s[2]) ? new Route(Endpoint.MODEL, s[1], s[3]) : null;
             case 5:
@@ -191,7 +198,8 @@ public class OpenInferenceServlet extends HttpServlet {
                     return null;
                 }
                 return "ready".equals(s[4]) ? new Route(Endpoint.MODEL_READY, s[1], s[3])
-                        : "infer".equals(s[4]) ? new Route(Endpoint.INFER, s[1], s[3]) : null;
+                        : "infer".equals(s[4]) ? new Route(Endpoint.INFER, s[1], s[3])
+                        : "config".equals(s[4]) ? new Route(Endpoint.MODEL_CONFIG, s[1], s[3]) : null;
             default:
                 return null;
         }
@@ -206,6 +214,18 @@ public class OpenInferenceServlet extends HttpServlet {
     }
 
     private void model(HttpServletResponse resp, String model, String version) throws IOException {
+        send(resp, 200, JSON, codec.modelMetadata(model, registry.versions(model), described(model, version).descriptor()));
+    }
+
+    /** Triton's model configuration extension, for clients such as perf_analyzer that read it. */
+    private void config(HttpServletResponse resp, String model, String version) throws IOException {
+        ModelVersion v = described(model, version);
+        ModelDescriptor d = v.descriptor();
+        send(resp, 200, JSON, codec.modelConfig(model, d, batching.settings(model, d.version()), v.device()));
+    }
+
+    /** The version asked for, or the one routing would choose, or, before any is ready, the newest. */
+    private ModelVersion described(String model, String version) {
         ModelVersion v;
         if (version != null) {
             v = router.resolve(model, version);
@@ -218,7 +238,7 @@ public class OpenInferenceServlet extends HttpServlet {
                 v = all.get(all.size() - 1);
             }
         }
-        send(resp, 200, JSON, codec.modelMetadata(model, registry.versions(model), v.descriptor()));
+        return v;
     }
 
     /** 200 when that version (or the one routing would choose) is READY, 400 otherwise, as the protocol says. */

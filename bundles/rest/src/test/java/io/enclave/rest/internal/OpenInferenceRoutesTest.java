@@ -41,6 +41,8 @@ class OpenInferenceRoutesTest {
         assertEquals(new Route(Endpoint.MODEL_READY, "minilm", "1.1.0"), route("/v2/models/minilm/versions/1.1.0/ready"));
         assertEquals(new Route(Endpoint.INFER, "minilm", null), route("/v2/models/minilm/infer"));
         assertEquals(new Route(Endpoint.INFER, "minilm", "1.0.0"), route("/v2/models/minilm/versions/1.0.0/infer/"));
+        assertEquals(new Route(Endpoint.MODEL_CONFIG, "minilm", null), route("/v2/models/minilm/config"));
+        assertEquals(new Route(Endpoint.MODEL_CONFIG, "minilm", "1.1.0"), route("/v2/models/minilm/versions/1.1.0/config"));
     }
 
     @Test
