@@ -34,10 +34,7 @@ final class Classification {
         }
         boolean batched = shape.length > 1;
         int rows = batched ? (int) shape[0] : 1;
-        int classes = t.size() / Math.max(1, rows);
-        if (classes == 0) {
-            throw new InvalidInputException("output '" + t.name() + "' has no classes to choose from");
-        }
+        int classes = t.size() / rows;
         int take = Math.min(k, classes);
         boolean named = labels != null && labels.size() == classes;
         byte[][] out = new byte[rows * take][];

@@ -43,7 +43,7 @@ record Failure(int status, String message, Map<String, String> headers) {
         } else if (e instanceof RequestTooLargeException) {
             // the rest of the body is never read: said up front, Jetty answers, then reads and drops what
             // is still on its way before closing. Keeping the connection instead, it would find the body
-            // unread and reset it, and a client still sending (Java's HttpClient, Python's requests) would
+            // unread and reset it, and a client still sending (Java's HttpClient, say) would
             // see a broken pipe instead of this answer
             return new Failure(413, message, Map.of("Connection", "close"));
         } else if (e instanceof InvalidInputException) {

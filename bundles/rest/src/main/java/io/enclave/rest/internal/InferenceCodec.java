@@ -211,7 +211,7 @@ final class InferenceCodec {
     }
 
     /** A switch such as {@code binary_data_output}: absent is off; anything but true or false is named. */
-    private static boolean flag(JsonNode f, String name) {
+    static boolean flag(JsonNode f, String name) {
         if (f.isMissingNode() || f.isNull()) {
             return false;
         }

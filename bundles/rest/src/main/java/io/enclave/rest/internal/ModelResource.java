@@ -176,7 +176,7 @@ public class ModelResource {
             Integer window = integer(slo, "slo", "windowSeconds");
             b.slo(new Slo(num(slo, "maxErrorRate", Double.NaN), num(slo, "maxP99Ms", Double.NaN),
                     num(slo, "minAgreement", Double.NaN), minRequests == null ? Slo.NONE.minRequests() : minRequests,
-                    window == null ? Slo.NONE.windowSeconds() : window, flag(slo, "slo", "autoPromote")));
+                    window == null ? Slo.NONE.windowSeconds() : window, InferenceCodec.flag(slo.path("autoPromote"), "slo 'autoPromote'")));
         }
         traffic.set(b.build());
         return ok(view(model));
@@ -372,7 +372,6 @@ public class ModelResource {
         }
     }
 
-    /** A batching setting that is a whole number, or null when not given. */
     /** A whole number in {@code what} (the object's name in messages), or null where it is left out. */
     private static Long whole(JsonNode n, String what, String field) {
         JsonNode v = n.get(field);
@@ -391,18 +390,6 @@ public class ModelResource {
             throw new InvalidInputException(what + " '" + field + "' is out of range: " + l);
         }
         return l == null ? null : l.intValue();
-    }
-
-    /** A switch: false where it is left out; anything but true or false is named, not read as false. */
-    private static boolean flag(JsonNode n, String what, String field) {
-        JsonNode v = n.get(field);
-        if (v == null || v.isNull()) {
-            return false;
-        }
-        if (!v.isBoolean()) {
-            throw new InvalidInputException(what + " '" + field + "' must be true or false, not " + v);
-        }
-        return v.booleanValue();
     }
 
     private static double num(JsonNode n, String field, double otherwise) {
