@@ -16,19 +16,30 @@ import java.util.Map;
  * @param minWorkers          workers kept even when idle, or null
  * @param maxWorkers          most workers, or null
  * @param deadlineMillis      how long a request may wait before it is refused, or null
+ * @param priorityLevels      how many priority levels the queue keeps apart (0: none), or null
+ * @param defaultPriorityLevel the level of a request that names none, or null. Where
+ *                            {@code priorityLevels} is named and this is not, the version's own default
+ *                            level is kept if it is one of the new levels, else the middle level applies
  * @see BatchingSettings for what each setting does and its range
  */
 public record BatchingOverride(Integer maxBatchSize, Long maxQueueDelayMicros, Integer queueCapacity, Integer minWorkers,
-        Integer maxWorkers, Long deadlineMillis) {
+        Integer maxWorkers, Long deadlineMillis, Integer priorityLevels, Integer defaultPriorityLevel) {
 
     /** The settings' names in a configuration file ({@code etc/io.enclave.batching-<model>.cfg}), in component order. */
     public static final List<String> KEYS = List.of("maxBatchSize", "maxQueueDelayMicros", "queueCapacity", "minWorkers",
-            "maxWorkers", "deadlineMs");
+            "maxWorkers", "deadlineMs", "priorityLevels", "defaultPriorityLevel");
+
+    /** An override that leaves the priority levels as each version has them. */
+    public BatchingOverride(Integer maxBatchSize, Long maxQueueDelayMicros, Integer queueCapacity, Integer minWorkers,
+            Integer maxWorkers, Long deadlineMillis) {
+        this(maxBatchSize, maxQueueDelayMicros, queueCapacity, minWorkers, maxWorkers, deadlineMillis, null, null);
+    }
 
     /** @return an override that names every setting, as {@code settings} has it */
     public static BatchingOverride of(BatchingSettings settings) {
         return new BatchingOverride(settings.maxBatchSize(), settings.maxQueueDelayMicros(), settings.queueCapacity(),
-                settings.minWorkers(), settings.maxWorkers(), settings.deadlineMillis());
+                settings.minWorkers(), settings.maxWorkers(), settings.deadlineMillis(), settings.priorityLevels(),
+                settings.defaultPriorityLevel());
     }
 
     /** @return true when it names no setting */
@@ -44,9 +55,14 @@ public record BatchingOverride(Integer maxBatchSize, Long maxQueueDelayMicros, I
         if (earlier == null) {
             return this;
         }
+        Integer defaultLevel = or(defaultPriorityLevel, earlier.defaultPriorityLevel);
+        if (defaultPriorityLevel == null && priorityLevels != null && defaultLevel != null && defaultLevel > priorityLevels) {
+            // fewer levels than the default named before: the default goes with the levels it was one of
+            defaultLevel = null;
+        }
         return new BatchingOverride(or(maxBatchSize, earlier.maxBatchSize), or(maxQueueDelayMicros, earlier.maxQueueDelayMicros),
                 or(queueCapacity, earlier.queueCapacity), or(minWorkers, earlier.minWorkers), or(maxWorkers, earlier.maxWorkers),
-                or(deadlineMillis, earlier.deadlineMillis));
+                or(deadlineMillis, earlier.deadlineMillis), or(priorityLevels, earlier.priorityLevels), defaultLevel);
     }
 
     /**
@@ -59,8 +75,12 @@ public record BatchingOverride(Integer maxBatchSize, Long maxQueueDelayMicros, I
     public BatchingSettings over(BatchingSettings version) {
         int min = or(minWorkers, version.minWorkers());
         int max = maxWorkers != null ? maxWorkers : Math.max(version.maxWorkers(), min);
+        int levels = or(priorityLevels, version.priorityLevels());
+        int defaultLevel = defaultPriorityLevel != null ? defaultPriorityLevel
+                : version.defaultPriorityLevel() <= levels ? version.defaultPriorityLevel() : 0;
         return new BatchingSettings(or(maxBatchSize, version.maxBatchSize()), or(maxQueueDelayMicros, version.maxQueueDelayMicros()),
-                or(queueCapacity, version.queueCapacity()), min, max, or(deadlineMillis, version.deadlineMillis()));
+                or(queueCapacity, version.queueCapacity()), min, max, or(deadlineMillis, version.deadlineMillis()),
+                levels, defaultLevel);
     }
 
     /** @return the names of the settings this names, as a configuration file spells them */
@@ -70,7 +90,8 @@ public record BatchingOverride(Integer maxBatchSize, Long maxQueueDelayMicros, I
 
     /** @return the settings this names, by their names in a configuration file, in component order */
     public Map<String, Object> named() {
-        Object[] values = {maxBatchSize, maxQueueDelayMicros, queueCapacity, minWorkers, maxWorkers, deadlineMillis};
+        Object[] values = {maxBatchSize, maxQueueDelayMicros, queueCapacity, minWorkers, maxWorkers, deadlineMillis,
+            priorityLevels, defaultPriorityLevel};
         Map<String, Object> named = new LinkedHashMap<>();
         for (int i = 0; i < values.length; i++) {
             if (values[i] != null) {

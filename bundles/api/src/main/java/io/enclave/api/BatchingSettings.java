@@ -7,15 +7,30 @@ package io.enclave.api;
  * {@code minWorkers} to {@code maxWorkers} while every worker computes and requests wait, and shrink
  * when idle; at most {@code maxWorkers} computations run at once. A full queue refuses at once.
  *
+ * <p>With {@code priorityLevels} above 0, a request's priority (Triton's schedule-policy extension) picks
+ * its place in the queue: level 1 is taken first, then 2, and so on; requests of one level keep their
+ * order of arrival. A request that names no priority (0), or one above {@code priorityLevels}, gets
+ * {@code defaultPriorityLevel}. With {@code priorityLevels} 0 (the default) every request waits in order of
+ * arrival, whatever it names. The deadline still applies to every level: a request that waits behind
+ * more urgent ones past it is refused, not kept forever.
+ *
  * @param maxBatchSize        most rows run together; 1 turns batching off
  * @param maxQueueDelayMicros longest wait for more rows once a batch has started to form
  * @param queueCapacity       requests that may wait; more get 503 with Retry-After
  * @param minWorkers          workers kept even when idle
  * @param maxWorkers          most workers
  * @param deadlineMillis      a request still queued after this long is refused before it runs
+ * @param priorityLevels      how many priority levels the queue keeps apart, 0 to {@link #MAX_PRIORITY_LEVELS};
+ *                            0 for one queue in order of arrival
+ * @param defaultPriorityLevel the level of a request that names none, 1 to {@code priorityLevels}; 0 (given
+ *                            with levels) means the middle level, {@code (priorityLevels + 1) / 2}, so that
+ *                            callers can be put both ahead of and behind those that name none
  */
 public record BatchingSettings(int maxBatchSize, long maxQueueDelayMicros, int queueCapacity, int minWorkers,
-        int maxWorkers, long deadlineMillis) {
+        int maxWorkers, long deadlineMillis, int priorityLevels, int defaultPriorityLevel) {
+
+    /** The most priority levels a version may keep apart. */
+    public static final int MAX_PRIORITY_LEVELS = 100;
 
     /** @throws InvalidInputException naming the setting that is out of range */
     public BatchingSettings {
@@ -34,6 +49,41 @@ public record BatchingSettings(int maxBatchSize, long maxQueueDelayMicros, int q
         if (deadlineMillis < 1 || deadlineMillis > 3_600_000) {
             throw new InvalidInputException("deadline must be 1 to 3600000 ms, not " + deadlineMillis);
         }
+        if (priorityLevels < 0 || priorityLevels > MAX_PRIORITY_LEVELS) {
+            throw new InvalidInputException("priority levels must be 0 to " + MAX_PRIORITY_LEVELS + ", not " + priorityLevels);
+        }
+        if (priorityLevels == 0 && defaultPriorityLevel != 0) {
+            throw new InvalidInputException("a default priority level (" + defaultPriorityLevel + ") needs priority levels: "
+                    + "with 0 levels every request waits in order of arrival");
+        }
+        if (defaultPriorityLevel < 0 || defaultPriorityLevel > priorityLevels) {
+            throw new InvalidInputException("default priority level must be 1 to " + priorityLevels + " (the priority levels), not "
+                    + defaultPriorityLevel);
+        }
+        if (priorityLevels > 0 && defaultPriorityLevel == 0) {
+            defaultPriorityLevel = (priorityLevels + 1) / 2;
+        }
+    }
+
+    /** Settings that keep one queue, in order of arrival (no priority levels). */
+    public BatchingSettings(int maxBatchSize, long maxQueueDelayMicros, int queueCapacity, int minWorkers, int maxWorkers,
+            long deadlineMillis) {
+        this(maxBatchSize, maxQueueDelayMicros, queueCapacity, minWorkers, maxWorkers, deadlineMillis, 0, 0);
+    }
+
+    /**
+     * The level a request waits at under these settings, as Triton places it.
+     *
+     * @param priority what the request names: 0 for none, 1 the most urgent
+     * @return 0 when there are no levels; else {@code priority} when it is 1 to {@code priorityLevels},
+     *         and {@code defaultPriorityLevel} otherwise
+     * @since 2.5
+     */
+    public int level(long priority) {
+        if (priorityLevels == 0) {
+            return 0;
+        }
+        return priority >= 1 && priority <= priorityLevels ? (int) priority : defaultPriorityLevel;
     }
 
     /** One request at a time per worker, as many workers as cores. */
@@ -88,7 +138,8 @@ public record BatchingSettings(int maxBatchSize, long maxQueueDelayMicros, int q
         try {
             return new BatchingSettings((int) whole(m, "maxBatchSize", def.maxBatchSize()), delay,
                     (int) whole(m, "queueCapacity", def.queueCapacity()), minWorkers, maxWorkers,
-                    whole(m, "deadlineMs", def.deadlineMillis()));
+                    whole(m, "deadlineMs", def.deadlineMillis()), (int) whole(m, "priorityLevels", 0),
+                    (int) whole(m, "defaultPriorityLevel", 0));
         } catch (InvalidInputException e) {
             throw new IllegalArgumentException("'batching': " + e.getMessage(), e);
         }

@@ -82,4 +82,21 @@ public interface ModelVersion {
             long timeoutNanos) {
         return inferAsync(inputs, arrivedNanos);
     }
+
+    /**
+     * Like {@link #inferAsync(List, long, long)}, for a caller that also named a priority: a version that
+     * keeps {@link BatchingSettings#priorityLevels() priority levels} queues it at its level. A version
+     * without a queue (this default) has nothing to order, and ignores it.
+     *
+     * @param inputs       inputs already validated against the signature
+     * @param arrivedNanos {@link System#nanoTime()} when the request arrived
+     * @param timeoutNanos the caller's limit, counted from {@code arrivedNanos}; 0 for none
+     * @param priority     1 the most urgent, 2 the next, ...; 0 for none
+     * @return every declared output
+     * @since 2.5
+     */
+    default CompletionStage<List<NamedTensor>> inferAsync(List<NamedTensor> inputs, long arrivedNanos,
+            long timeoutNanos, long priority) {
+        return inferAsync(inputs, arrivedNanos, timeoutNanos);
+    }
 }

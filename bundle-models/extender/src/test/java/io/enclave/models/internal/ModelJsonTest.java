@@ -107,6 +107,12 @@ class ModelJsonTest {
         assertEquals(16, s.maxBatchSize());
         assertEquals(2000, s.maxQueueDelayMicros());
         assertEquals(3, s.maxWorkers());
+        assertEquals(0, s.priorityLevels(), "one queue in order of arrival unless levels are declared");
+        io.enclave.api.BatchingSettings levels = io.enclave.api.BatchingSettings.declared(read(ModelBundles.MODEL_JSON.replace(
+                "\"labels\": [\"a\", \"b\"]", batching + "{\"priorityLevels\": 4, \"defaultPriorityLevel\": 4}"), "tiny")
+                .properties().get("batching"));
+        assertEquals(4, levels.priorityLevels());
+        assertEquals(4, levels.defaultPriorityLevel());
         assertEquals(1500, io.enclave.api.BatchingSettings.declared(read(ModelBundles.MODEL_JSON.replace(
                 "\"labels\": [\"a\", \"b\"]", batching + "{\"maxQueueDelayMs\": 1.5}"), "tiny").properties().get("batching"))
                 .maxQueueDelayMicros());
@@ -119,6 +125,11 @@ class ModelJsonTest {
                 {"{\"minWorkers\": 4, \"maxWorkers\": 2}", "model.json 'batching': workers must be 1 <= min <= max <= 256, not 4..2"},
                 {"{\"maxQueueDelayMs\": 2, \"maxQueueDelayMicros\": 2000}", "takes maxQueueDelayMicros or maxQueueDelayMs, not both"},
                 {"{\"maxQueueDelayMs\": -1}", "'batching.maxQueueDelayMs' must be a number from 0 to 1000, not -1"},
+                {"{\"priorityLevels\": 0, \"defaultPriorityLevel\": 1}", "model.json 'batching': a default priority level (1) "
+                        + "needs priority levels"},
+                {"{\"priorityLevels\": 3, \"defaultPriorityLevel\": 4}", "model.json 'batching': default priority level must "
+                        + "be 1 to 3 (the priority levels), not 4"},
+                {"{\"priorityLevels\": -1}", "model.json 'batching': priority levels must be 0 to 100, not -1"},
                 {"32", "model.json 'batching' must be an object, not 32"}}) {
             String message = error(ModelBundles.MODEL_JSON.replace("\"labels\": [\"a\", \"b\"]", batching + wrong[0]), "tiny");
             assertTrue(message.contains(wrong[1]), message);

@@ -3,7 +3,6 @@ package io.enclave.core.internal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -31,6 +30,10 @@ import io.enclave.api.OverloadedException;
  * compute is slow. Workers are added while every worker computes and requests wait, and retire after a
  * minute idle, or after their batch when {@code maxWorkers} was lowered; at most {@code maxWorkers}
  * computations run at once, callers' included.
+ *
+ * <p>With priority levels, workers take the most urgent request first and a batch fills with the most
+ * urgent that fit; a full queue gives the place of its least urgent request (refused, as a full queue
+ * refuses) to a more urgent newcomer, so a backlog of bulk work cannot lock urgent callers out.
  */
 final class Batcher {
     private static final Logger LOG = LoggerFactory.getLogger(Batcher.class);
@@ -48,6 +51,8 @@ final class Batcher {
         final long deadline;
         /** The caller's own timeout when it, not the version's deadline, set {@link #deadline}; else 0. */
         final long callerTimeoutNanos;
+        /** Its place among the priority levels: 0 (none kept, or the most urgent possible) upwards. */
+        final int level;
         final long enqueued = System.nanoTime();
         final CompletableFuture<List<NamedTensor>> result = new CompletableFuture<>();
         volatile long started;
@@ -55,11 +60,12 @@ final class Batcher {
         /** 1 once a batch took it or its caller's timeout refused it: whichever comes first decides. */
         private volatile int taken;
 
-        Job(List<NamedTensor> inputs, int rows, long deadline, long callerTimeoutNanos) {
+        Job(List<NamedTensor> inputs, int rows, long deadline, long callerTimeoutNanos, int level) {
             this.inputs = inputs;
             this.rows = rows;
             this.deadline = deadline;
             this.callerTimeoutNanos = callerTimeoutNanos;
+            this.level = level;
         }
 
         /** @return true for the one caller (a batch, or the timer of the caller's timeout) that gets this job */
@@ -85,7 +91,7 @@ final class Batcher {
 
     private final String name;
     private final Function<List<NamedTensor>, List<NamedTensor>> engine;
-    private final LinkedBlockingQueue<Job> queue = new LinkedBlockingQueue<>();
+    private final JobQueue queue = new JobQueue();
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicInteger arriving = new AtomicInteger();
     private final AtomicInteger workers = new AtomicInteger();
@@ -137,6 +143,11 @@ final class Batcher {
         return queued.get();
     }
 
+    /** @return the request a worker would take next, still in the queue; null when none is */
+    Job nextWaiting() {
+        return queue.peek();
+    }
+
     int workers() {
         return workers.get();
     }
@@ -162,7 +173,12 @@ final class Batcher {
 
     /** Queues a request with no timeout of its own. */
     Job submit(List<NamedTensor> inputs, long arrivedNanos) {
-        return submit(inputs, arrivedNanos, 0);
+        return submit(inputs, arrivedNanos, 0, 0);
+    }
+
+    /** Queues a request that names no priority. */
+    Job submit(List<NamedTensor> inputs, long arrivedNanos, long timeoutNanos) {
+        return submit(inputs, arrivedNanos, timeoutNanos, 0);
     }
 
     /**
@@ -172,10 +188,11 @@ final class Batcher {
      *                     deadline counts from then
      * @param timeoutNanos the caller's own limit, from then; 0 for none. The shorter of it and the
      *                     version's deadline applies
+     * @param priority     the caller's priority (1 the most urgent, 0 none), placed by {@link BatchingSettings#level}
      * @return its future result
-     * @throws OverloadedException when the queue is full
+     * @throws OverloadedException when the queue is full of requests at least as urgent
      */
-    Job submit(List<NamedTensor> inputs, long arrivedNanos, long timeoutNanos) {
+    Job submit(List<NamedTensor> inputs, long arrivedNanos, long timeoutNanos, long priority) {
         BatchingSettings s = settings;
         if (closed) {
             throw new ModelUnavailableException(name + " is being removed");
@@ -183,7 +200,8 @@ final class Batcher {
         int rows = Tensors.rows(inputs);
         long limit = TimeUnit.MILLISECONDS.toNanos(s.deadlineMillis());
         boolean callers = timeoutNanos > 0 && timeoutNanos < limit;
-        Job job = new Job(inputs, rows, arrivedNanos + (callers ? timeoutNanos : limit), callers ? timeoutNanos : 0);
+        Job job = new Job(inputs, rows, arrivedNanos + (callers ? timeoutNanos : limit), callers ? timeoutNanos : 0,
+                s.level(priority));
         // an idle version (nothing queued, nothing computing) runs a lone request on the caller's
         // thread: no hand-off, no wait. A busy one queues it, so it can join the next batch.
         // A worker never does: it may be finishing its own batch's callers (a fallback, say), and the
@@ -201,8 +219,16 @@ final class Batcher {
         try {
             if (queued.incrementAndGet() > s.queueCapacity()) {
                 queued.decrementAndGet();
-                throw new OverloadedException(name + " is overloaded: " + s.queueCapacity() + " requests are already "
-                        + "waiting", 1);
+                Job displaced = queue.pollLessUrgentThan(job.level);
+                if (displaced == null) {
+                    throw new OverloadedException(name + " is overloaded: " + s.queueCapacity() + " requests are already "
+                            + "waiting", 1);
+                }
+                // its place in the count passes to the newcomer; its caller hears what a full queue says
+                if (displaced.take()) {
+                    displaced.result.completeExceptionally(new OverloadedException(name + " is overloaded: "
+                            + s.queueCapacity() + " requests are waiting, and a more urgent one took this one's place", 1));
+                }
             }
             queue.add(job);
         } finally {
@@ -275,7 +301,7 @@ final class Batcher {
     /** Fails every queued request: the version is going away. */
     void close() {
         closed = true;
-        for (Job j; (j = queue.poll()) != null;) {
+        for (Job j : queue.drain()) {
             queued.decrementAndGet();
             j.result.completeExceptionally(new ModelUnavailableException(name + " was removed before this request ran"));
         }
@@ -301,7 +327,7 @@ final class Batcher {
                 }
                 Job first;
                 try {
-                    first = queue.poll(Math.min(IDLE_POLL_NANOS, idleRetireNanos), TimeUnit.NANOSECONDS);
+                    first = queue.poll(Math.min(IDLE_POLL_NANOS, idleRetireNanos));
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -315,6 +341,10 @@ final class Batcher {
                 // still counts as waiting (for the queue's capacity, and so no caller overtakes it)
                 while (!claim(settings)) {
                     java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+                }
+                if (settings.priorityLevels() > 0) {
+                    // a more urgent request that came while this one waited for a place goes first
+                    first = queue.mostUrgent(first);
                 }
                 queued.decrementAndGet();
                 try {

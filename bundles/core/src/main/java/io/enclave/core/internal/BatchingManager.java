@@ -83,6 +83,14 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
         @AttributeDefinition(required = false, min = "1", max = "3600000",
                 description = "A request still queued this many milliseconds after it arrived is refused before it runs")
         long deadlineMs();
+
+        @AttributeDefinition(required = false, min = "0", max = "100", description = "Priority levels the queue keeps "
+                + "apart (Triton's request priority: 1 is taken first); 0 queues every request in order of arrival")
+        int priorityLevels();
+
+        @AttributeDefinition(required = false, min = "0", max = "100", description = "The level of a request that names "
+                + "no priority (or one past the levels), 1 to priorityLevels; 0 for the middle level")
+        int defaultPriorityLevel();
     }
 
     private final EngineModelRegistry registry;
@@ -350,7 +358,7 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
             }
         }
         return new BatchingOverride(asInt(v[0], "maxBatchSize"), v[1], asInt(v[2], "queueCapacity"), asInt(v[3], "minWorkers"),
-                asInt(v[4], "maxWorkers"), v[5]);
+                asInt(v[4], "maxWorkers"), v[5], asInt(v[6], "priorityLevels"), asInt(v[7], "defaultPriorityLevel"));
     }
 
     private static Integer asInt(Long v, String key) {

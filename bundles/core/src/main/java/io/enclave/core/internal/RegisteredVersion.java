@@ -111,26 +111,33 @@ final class RegisteredVersion implements ModelVersion {
 
     @Override
     public List<NamedTensor> infer(List<NamedTensor> inputs, long arrivedNanos) {
-        return Futures.await(call(inputs, arrivedNanos, 0).result(), "model '" + descriptor.name() + "'");
+        return Futures.await(call(inputs, arrivedNanos, 0, 0).result(), "model '" + descriptor.name() + "'");
     }
 
     @Override
     public CompletionStage<List<NamedTensor>> inferAsync(List<NamedTensor> inputs, long arrivedNanos) {
-        return call(inputs, arrivedNanos, 0).result();
+        return call(inputs, arrivedNanos, 0, 0).result();
     }
 
     @Override
     public CompletionStage<List<NamedTensor>> inferAsync(List<NamedTensor> inputs, long arrivedNanos,
             long timeoutNanos) {
-        return call(inputs, arrivedNanos, timeoutNanos).result();
+        return call(inputs, arrivedNanos, timeoutNanos, 0).result();
+    }
+
+    @Override
+    public CompletionStage<List<NamedTensor>> inferAsync(List<NamedTensor> inputs, long arrivedNanos,
+            long timeoutNanos, long priority) {
+        return call(inputs, arrivedNanos, timeoutNanos, priority).result();
     }
 
     /**
      * Queues a call. Never throws: a version that is not READY, a full queue or an injected fault fail the result.
      *
      * @param timeoutNanos the caller's own limit on when it must start, from {@code arrivedNanos}; 0 for none
+     * @param priority     the caller's priority (1 the most urgent; 0 none), placed by the batching settings
      */
-    Call call(List<NamedTensor> inputs, long arrivedNanos, long timeoutNanos) {
+    Call call(List<NamedTensor> inputs, long arrivedNanos, long timeoutNanos, long priority) {
         Batcher b = batcher;
         if (state != ModelState.READY || b == null) {
             return new Call(null, CompletableFuture.failedFuture(unavailable()));
@@ -139,17 +146,17 @@ final class RegisteredVersion implements ModelVersion {
             // injected latency holds no thread: the request is queued once it has passed
             CompletableFuture<List<NamedTensor>> later = CompletableFuture
                     .runAsync(() -> { }, CompletableFuture.delayedExecutor(faultMillis, TimeUnit.MILLISECONDS))
-                    .thenCompose(passed -> queue(b, inputs, arrivedNanos, timeoutNanos).result());
+                    .thenCompose(passed -> queue(b, inputs, arrivedNanos, timeoutNanos, priority).result());
             return new Call(null, later);
         }
-        return queue(b, inputs, arrivedNanos, timeoutNanos);
+        return queue(b, inputs, arrivedNanos, timeoutNanos, priority);
     }
 
-    private Call queue(Batcher b, List<NamedTensor> inputs, long arrivedNanos, long timeoutNanos) {
+    private Call queue(Batcher b, List<NamedTensor> inputs, long arrivedNanos, long timeoutNanos, long priority) {
         Batcher.Job job;
         try {
             injectFault();
-            job = b.submit(inputs, arrivedNanos, timeoutNanos);
+            job = b.submit(inputs, arrivedNanos, timeoutNanos, priority);
         } catch (RuntimeException e) {
             return new Call(null, CompletableFuture.failedFuture(e));
         }

@@ -271,6 +271,7 @@ public class VersionRouter implements Router, InferenceStats {
         long arrived;
         /** The caller's own limit on when its computation must start, from {@link #arrived}; 0 for none. */
         long timeout;
+        long priority;
     }
 
     @Reference(cardinality = org.osgi.service.component.annotations.ReferenceCardinality.MULTIPLE,
@@ -295,6 +296,7 @@ public class VersionRouter implements Router, InferenceStats {
         Trace t = new Trace();
         t.arrived = request.arrivedNanos();
         t.timeout = request.timeoutNanos();
+        t.priority = request.priority();
         CompletableFuture<InferenceResponse> answer;
         try {
             answer = route(request, t);
@@ -443,8 +445,8 @@ public class VersionRouter implements Router, InferenceStats {
         long start = System.nanoTime();
         t.computeStart = start;
         meter.enter();
-        RegisteredVersion.Call c = v instanceof RegisteredVersion rv ? rv.call(inputs, t.arrived, t.timeout)
-                : new RegisteredVersion.Call(null, v.inferAsync(inputs, t.arrived, t.timeout).toCompletableFuture());
+        RegisteredVersion.Call c = v instanceof RegisteredVersion rv ? rv.call(inputs, t.arrived, t.timeout, t.priority)
+                : new RegisteredVersion.Call(null, v.inferAsync(inputs, t.arrived, t.timeout, t.priority).toCompletableFuture());
         return c.result().handle((out, e) -> {
             meter.leave();
             long took = System.nanoTime() - start;

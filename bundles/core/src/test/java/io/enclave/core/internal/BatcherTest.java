@@ -25,6 +25,8 @@ class BatcherTest {
     private volatile CountDownLatch entered = new CountDownLatch(1);
 
     private final List<String> threads = new CopyOnWriteArrayList<>();
+    /** Each batch's outputs, in the order the batches ran. */
+    private final List<float[]> computed = new CopyOnWriteArrayList<>();
     /** Compute time the test engine spends per row, in ms. */
     private volatile long millisPerRow;
 
@@ -50,6 +52,7 @@ class BatcherTest {
             y[i] = 2 * x[i];
         }
         batches.add((int) in.get(0).shape()[0]);
+        computed.add(y);
         return List.of(new NamedTensor("y", DataType.FP32, in.get(0).shape(), y));
     }
 
@@ -195,6 +198,106 @@ class BatcherTest {
             assertTrue(late.getCause() instanceof OverloadedException, late.toString());
             assertThrows(ExecutionException.class, () -> waiting2.result.get(5, TimeUnit.SECONDS));
             assertEquals(List.of(1), batches, "the expired requests were dropped before compute");
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void withPriorityLevelsTheMostUrgentWaitingRequestRunsFirstAndEachLevelKeepsItsOrder() throws Exception {
+        gate = new CountDownLatch(1);
+        // three levels, default 2; one row a batch, so the order of batches is the order of requests
+        Batcher b = new Batcher("t", new BatchingSettings(1, 0, 100, 1, 1, 30_000, 3, 2), this::engine);
+        try {
+            var first = callerHeldAtTheGate(b);
+            long now = System.nanoTime();
+            List<Batcher.Job> jobs = List.of(
+                    b.submit(row(1, 0), now, 0, 3),   // bulk
+                    b.submit(row(2, 0), now, 0, 0),   // names none: the default, 2
+                    b.submit(row(3, 0), now, 0, 1),   // urgent
+                    b.submit(row(4, 0), now, 0, 3),   // bulk
+                    b.submit(row(5, 0), now, 0, 9),   // past the levels: the default, 2
+                    b.submit(row(6, 0), now, 0, 1));  // urgent
+            gate.countDown();
+            first.get(5, TimeUnit.SECONDS);
+            List<Float> order = new ArrayList<>();
+            for (Batcher.Job j : jobs) {
+                j.result.get(5, TimeUnit.SECONDS);
+            }
+            for (float[] x : computed) {
+                order.add(x[0] / 2);
+            }
+            assertEquals(List.of(0f, 3f, 6f, 2f, 5f, 1f, 4f), order, "urgent first, then the default level, then bulk; "
+                    + "arrival order within each");
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void withoutPriorityLevelsAPriorityChangesNothing() throws Exception {
+        gate = new CountDownLatch(1);
+        Batcher b = new Batcher("t", new BatchingSettings(1, 0, 100, 1, 1, 30_000), this::engine);
+        try {
+            var first = callerHeldAtTheGate(b);
+            long now = System.nanoTime();
+            List<Batcher.Job> jobs = List.of(b.submit(row(1, 0), now, 0, 3), b.submit(row(2, 0), now, 0, 1),
+                    b.submit(row(3, 0), now, 0, 0));
+            gate.countDown();
+            first.get(5, TimeUnit.SECONDS);
+            for (Batcher.Job j : jobs) {
+                j.result.get(5, TimeUnit.SECONDS);
+            }
+            List<Float> order = new ArrayList<>();
+            for (float[] x : computed) {
+                order.add(x[0] / 2);
+            }
+            assertEquals(List.of(0f, 1f, 2f, 3f), order, "order of arrival");
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void aFullQueueGivesItsLeastUrgentPlaceToAMoreUrgentRequestAndRefusesTheRest() throws Exception {
+        gate = new CountDownLatch(1);
+        Batcher b = new Batcher("t", new BatchingSettings(1, 0, 3, 1, 1, 30_000, 2, 2), this::engine);
+        try {
+            var first = callerHeldAtTheGate(b);
+            long now = System.nanoTime();
+            Batcher.Job bulk1 = b.submit(row(1, 0), now, 0, 2);
+            // the worker takes it and waits for the place the caller at the gate holds
+            await(() -> b.nextWaiting() == null);
+            Batcher.Job bulk2 = b.submit(row(2, 0), now, 0, 2);
+            Batcher.Job bulk3 = b.submit(row(3, 0), now, 0, 0);
+            // full of bulk work: another bulk request is refused as before
+            OverloadedException full = assertThrows(OverloadedException.class, () -> b.submit(row(4, 0), now, 0, 2));
+            assertTrue(full.getMessage().contains("3 requests are already waiting"), full.getMessage());
+            // an urgent one takes the place of the newest bulk request, which hears why at once
+            Batcher.Job urgent = b.submit(row(5, 0), now, 0, 1);
+            ExecutionException displaced = assertThrows(ExecutionException.class, () -> bulk3.result.get(5, TimeUnit.SECONDS));
+            assertTrue(displaced.getCause() instanceof OverloadedException, displaced.toString());
+            assertTrue(displaced.getCause().getMessage().contains("a more urgent one took this one's place"),
+                    displaced.getCause().getMessage());
+            assertEquals(1, ((OverloadedException) displaced.getCause()).retryAfterSeconds());
+            assertEquals(3, b.queueDepth(), "still full: the place changed hands");
+            Batcher.Job urgent2 = b.submit(row(6, 0), now, 0, 1);
+            assertThrows(ExecutionException.class, () -> bulk2.result.get(5, TimeUnit.SECONDS));
+            // what is left is urgent, or in the worker's hands: the next urgent one is refused
+            OverloadedException still = assertThrows(OverloadedException.class, () -> b.submit(row(7, 0), now, 0, 1));
+            assertTrue(still.getMessage().contains("3 requests are already waiting"), still.getMessage());
+            gate.countDown();
+            first.get(5, TimeUnit.SECONDS);
+            for (Batcher.Job j : List.of(urgent, urgent2, bulk1)) {
+                j.result.get(5, TimeUnit.SECONDS);
+            }
+            List<Float> order = new ArrayList<>();
+            for (float[] x : computed) {
+                order.add(x[0] / 2);
+            }
+            assertEquals(List.of(0f, 5f, 6f, 1f), order, "the caller at the gate, then the urgent ones, then the bulk "
+                    + "request the worker held while it waited for a place; the displaced ones never ran");
+            assertEquals(0, b.queueDepth());
         } finally {
             b.close();
         }

@@ -150,6 +150,49 @@ class BatchingManagerTest {
         assertEquals(32, stored.settings("m", Version.parseVersion("1.0.0")).maxBatchSize());
     }
 
+    @Test
+    void priorityLevelsComeFromModelJsonOrTheOverrideAndARequestFindsItsLevelAsInTriton() {
+        install("1.0.0", Map.of("maxBatchSize", 8, "priorityLevels", 3));
+        install("2.0.0", Map.of("maxBatchSize", 8));
+        BatchingSettings declared = settings("1.0.0");
+        assertEquals(3, declared.priorityLevels());
+        assertEquals(2, declared.defaultPriorityLevel(), "the middle level when model.json names none");
+        assertEquals(List.of(1, 2, 3, 2, 2), List.of(declared.level(1), declared.level(2), declared.level(3),
+                declared.level(0), declared.level(4)), "0 and a number past the levels get the default");
+        assertEquals(0, settings("2.0.0").priorityLevels());
+        assertEquals(0, settings("2.0.0").level(1), "no levels: one queue, whatever a request names");
+
+        configure(Map.of("priorityLevels", "2", "defaultPriorityLevel", "2"));
+        assertEquals(2, settings("1.0.0").defaultPriorityLevel());
+        assertEquals(2, settings("2.0.0").priorityLevels());
+        assertEquals(8, settings("2.0.0").maxBatchSize(), "the rest stays as model.json says");
+
+        // fewer levels than the default named before: the default goes with them, to the new middle
+        manager.tune("m", new BatchingOverride(null, null, null, null, null, null, 1, null)
+                .over(manager.override("m").orElse(null)));
+        assertEquals(1, settings("1.0.0").defaultPriorityLevel());
+        assertEquals(java.util.Optional.of(1), manager.override("m").map(BatchingOverride::priorityLevels));
+
+        InvalidInputException both = assertThrows(InvalidInputException.class, () -> manager.tune("m",
+                new BatchingOverride(null, null, null, null, null, null, 0, 2)));
+        assertTrue(both.getMessage().contains("a default priority level (2) needs priority levels"), both.getMessage());
+        InvalidInputException many = assertThrows(InvalidInputException.class, () -> manager.tune("m",
+                new BatchingOverride(null, null, null, null, null, null, 101, null)));
+        assertTrue(many.getMessage().contains("priority levels must be 0 to 100, not 101"), many.getMessage());
+        InvalidInputException past = assertThrows(InvalidInputException.class, () -> manager.tune("m",
+                new BatchingOverride(null, null, null, null, null, null, 2, 3)));
+        assertTrue(past.getMessage().contains("default priority level must be 1 to 2 (the priority levels), not 3"),
+                past.getMessage());
+        assertEquals(1, settings("1.0.0").priorityLevels(), "a refused change leaves the settings in force");
+
+        manager.tune("m", null);
+        assertEquals(3, settings("1.0.0").priorityLevels());
+        assertEquals(0, settings("2.0.0").priorityLevels());
+        IllegalArgumentException typo = assertThrows(IllegalArgumentException.class,
+                () -> BatchingSettings.declared(Map.of("priorityLevels", "3")));
+        assertTrue(typo.getMessage().contains("'batching.priorityLevels' must be a whole number"), typo.getMessage());
+    }
+
     /** What model:tune's options give: batch size, delay, queue and max workers (null: not given). */
     private static BatchingOverride change(Integer maxBatch, Long delay, Integer queue, Integer maxWorkers) {
         return new BatchingOverride(maxBatch, delay, queue, null, maxWorkers, null);

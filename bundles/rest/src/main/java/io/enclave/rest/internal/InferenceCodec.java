@@ -46,11 +46,12 @@ final class InferenceCodec {
      * @param timeoutMicros how long the caller lets the request wait for its computation to start
      *                      ({@code parameters.timeout}, as Triton's clients send it); 0 for no limit of its own
      * @param classifications outputs asked for as their top classes ({@code parameters.classification}), by name
+     * @param priority      Triton's {@code parameters.priority}: 1 the most urgent, 0 for none
      */
     record Request(String id, List<NamedTensor> inputs, List<String> outputs, java.util.Set<String> binaryOutputs,
-            boolean binaryAll, long timeoutMicros, Map<String, Integer> classifications) {
+            boolean binaryAll, long timeoutMicros, Map<String, Integer> classifications, long priority) {
         Request(String id, List<NamedTensor> inputs, List<String> outputs) {
-            this(id, inputs, outputs, java.util.Set.of(), false, 0, Map.of());
+            this(id, inputs, outputs, java.util.Set.of(), false, 0, Map.of(), 0);
         }
 
         boolean binary(String output) {
@@ -142,7 +143,7 @@ final class InferenceCodec {
         objectOrAbsent(parameters, "parameters");
         boolean binaryAll = flag(path(parameters, "binary_data_output"), "parameters.binary_data_output");
         long timeoutMicros = timeout(path(parameters, "timeout"));
-        priority(path(parameters, "priority"));
+        long priority = priority(path(parameters, "priority"));
         java.util.Set<String> binaryOutputs = new java.util.HashSet<>();
         Map<String, Integer> classifications = null;
         if (binary.hasRemaining()) {
@@ -179,7 +180,7 @@ final class InferenceCodec {
             }
         }
         return new Request(id, tensors, outputs, binaryOutputs, binaryAll, timeoutMicros,
-                classifications == null ? Map.of() : classifications);
+                classifications == null ? Map.of() : classifications, priority);
     }
 
     /**
@@ -198,16 +199,19 @@ final class InferenceCodec {
     }
 
     /**
-     * Triton's request priority: a whole number, 0 or more. It is accepted so that Triton's clients work
-     * unchanged, and has no effect (a version's requests run in arrival order); a value Triton would
-     * refuse is refused here too, rather than taken for a priority that is then silently not given.
+     * Triton's request priority: a whole number, 0 (none) or more, as Triton takes it (a uint64). It orders
+     * the queue of a version that keeps priority levels; a number past the levels gets the default one, as
+     * in Triton, so numbers past a long are the same as {@link Long#MAX_VALUE}.
      */
-    private static void priority(JsonNode p) {
-        if (!p.isMissingNode() && !p.isNull() && (!p.isIntegralNumber() || p.bigIntegerValue().signum() < 0
-                || p.bigIntegerValue().bitLength() > 64)) {
+    private static long priority(JsonNode p) {
+        if (p.isMissingNode() || p.isNull()) {
+            return 0;
+        }
+        if (!p.isIntegralNumber() || p.bigIntegerValue().signum() < 0 || p.bigIntegerValue().bitLength() > 64) {
             throw new InvalidInputException("parameters.priority must be a whole number, 0 or more, not "
                     + abbreviate(p.toString()));
         }
+        return p.canConvertToLong() ? p.asLong() : Long.MAX_VALUE;
     }
 
     /** A switch such as {@code binary_data_output}: absent is off; anything but true or false is named. */
@@ -716,6 +720,9 @@ final class InferenceCodec {
                 Long.toString(batching.maxQueueDelayMicros()));
         parameters.putObject("enclave_queue_capacity").put("string_value", Integer.toString(batching.queueCapacity()));
         parameters.putObject("enclave_deadline_ms").put("string_value", Long.toString(batching.deadlineMillis()));
+        parameters.putObject("enclave_priority_levels").put("string_value", Integer.toString(batching.priorityLevels()));
+        parameters.putObject("enclave_default_priority_level").put("string_value",
+                Integer.toString(batching.defaultPriorityLevel()));
         return bytes(root);
     }
 

@@ -195,7 +195,8 @@ public class ModelResource {
         JsonNode n = change(model, body, BATCHING_FIELDS, "batching");
         BatchingOverride o = new BatchingOverride(integer(n, "batching", "maxBatchSize"),
                 whole(n, "batching", "maxQueueDelayMicros"), integer(n, "batching", "queueCapacity"),
-                integer(n, "batching", "minWorkers"), integer(n, "batching", "maxWorkers"), whole(n, "batching", "deadlineMs"));
+                integer(n, "batching", "minWorkers"), integer(n, "batching", "maxWorkers"), whole(n, "batching", "deadlineMs"),
+                integer(n, "batching", "priorityLevels"), integer(n, "batching", "defaultPriorityLevel"));
         batching.tune(model, o.isEmpty() ? null : o);
         return ok(view(model));
     }

@@ -64,9 +64,10 @@ public class OpenInferenceServlet extends HttpServlet {
     static final String BINARY_HEADER = "Inference-Header-Content-Length";
     /**
      * What server metadata lists under {@code extensions}: Triton's clients look for the binary tensor
-     * extension by this name before they send or ask for binary data.
+     * extension by this name before they send or ask for binary data. {@code schedule_policy} is a
+     * request's {@code timeout} and {@code priority}.
      */
-    static final List<String> EXTENSIONS = List.of("binary_tensor_data", "classification");
+    static final List<String> EXTENSIONS = List.of("binary_tensor_data", "classification", "schedule_policy");
     private static final String JSON = "application/json";
     private static final String OCTETS = "application/octet-stream";
     private static final int MAX_SEGMENT = 256;
@@ -266,7 +267,7 @@ public class OpenInferenceServlet extends HttpServlet {
         String routeKey = router.stickyHeader(model).map(req::getHeader).orElse(null);
         CompletableFuture<InferenceResponse> answer = router.inferAsync(new InferenceRequest(model, version,
                 decoded.inputs(), decoded.outputs(), routeKey, arrived,
-                TimeUnit.MICROSECONDS.toNanos(decoded.timeoutMicros()))).toCompletableFuture();
+                TimeUnit.MICROSECONDS.toNanos(decoded.timeoutMicros()), decoded.priority())).toCompletableFuture();
         if (answer.isDone()) {
             // computed on this thread (the version was idle) or refused at once: answered without going async
             try {

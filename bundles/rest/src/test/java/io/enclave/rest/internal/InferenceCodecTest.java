@@ -72,8 +72,11 @@ class InferenceCodecTest {
     @Test
     void tritonsPriorityIsAWholeNumberAndTheBinarySwitchesAreTrueOrFalse() {
         String body = "{\"parameters\": %s, \"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [1]}]%s}";
-        decode(body.formatted("{\"priority\": 0}", ""));
-        decode(body.formatted("{\"priority\": 18446744073709551615}", ""));
+        assertEquals(0, decode(body.formatted("{\"priority\": 0}", "")).priority());
+        assertEquals(0, decode(body.formatted("{}", "")).priority(), "none named");
+        assertEquals(3, decode(body.formatted("{\"priority\": 3}", "")).priority());
+        assertEquals(Long.MAX_VALUE, decode(body.formatted("{\"priority\": 18446744073709551615}", "")).priority(),
+                "a uint64 past a long is past every level, as is Long.MAX_VALUE");
         for (String bad : new String[] {"-1", "1.5", "\"1\"", "18446744073709551616"}) {
             assertEquals("parameters.priority must be a whole number, 0 or more, not " + bad,
                     error(body.formatted("{\"priority\": " + bad + "}", "")));

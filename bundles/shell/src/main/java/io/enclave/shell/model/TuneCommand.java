@@ -51,6 +51,14 @@ public class TuneCommand implements Action {
     @Option(name = "--deadline-ms", description = "A request still queued after this long is dropped")
     Long deadline;
 
+    @Option(name = "--priority-levels", description = "Priority levels the queue keeps apart (a request's priority 1 "
+            + "is taken first); 0 queues in order of arrival")
+    Integer priorityLevels;
+
+    @Option(name = "--default-priority", description = "The level of a request that names no priority, 1 to the "
+            + "levels; 0 for the middle one")
+    Integer defaultPriority;
+
     @Option(name = "--reset", description = "Back to each version's model.json")
     boolean reset;
 
@@ -60,7 +68,8 @@ public class TuneCommand implements Action {
             batching.tune(model, null);
         } else {
             // what is given changes; what the override already named stays; the rest is each version's model.json
-            BatchingOverride change = new BatchingOverride(maxBatch, maxDelayMicros, queue, minWorkers, maxWorkers, deadline);
+            BatchingOverride change = new BatchingOverride(maxBatch, maxDelayMicros, queue, minWorkers, maxWorkers, deadline,
+                    priorityLevels, defaultPriority);
             if (!change.isEmpty()) {
                 batching.tune(model, change.over(batching.override(model).orElse(null)));
             }
@@ -77,14 +86,20 @@ public class TuneCommand implements Action {
         table.column("Queue").alignRight();
         table.column("Workers").alignRight();
         table.column("Deadline ms").alignRight();
+        table.column("Priorities");
         table.column("Set by the override");
         String named = override.map(o -> String.join(", ", o.names())).orElse("none (model.json)");
         for (ModelVersion v : versions) {
             BatchingSettings s = batching.settings(model, v.descriptor().version());
             table.addRow().addContent(v.descriptor().version(), s.maxBatchSize(), s.maxQueueDelayMicros(), s.queueCapacity(),
-                    s.minWorkers() + ".." + s.maxWorkers(), s.deadlineMillis(), named);
+                    s.minWorkers() + ".." + s.maxWorkers(), s.deadlineMillis(), priorities(s), named);
         }
         table.print(System.out);
         return null;
+    }
+
+    /** "off", or the levels and the default one: "1..3, default 2". */
+    static String priorities(BatchingSettings s) {
+        return s.priorityLevels() == 0 ? "off" : "1.." + s.priorityLevels() + ", default " + s.defaultPriorityLevel();
     }
 }

@@ -170,7 +170,7 @@ public class InferenceEndpoint implements InferencePortType {
             }
             InferenceResponse answer = router.infer(new InferenceRequest(model, parameters.getVersion(), inputs,
                     parameters.getOutput().isEmpty() ? null : List.copyOf(parameters.getOutput()), parameters.getRoutingKey(),
-                    arrived(), timeoutNanos(parameters.getTimeoutMillis())));
+                    arrived(), timeoutNanos(parameters.getTimeoutMillis()), priority(parameters.getPriority())));
             InferResponse r = new InferResponse();
             r.setModel(answer.model());
             r.setVersion(answer.version().toString());
@@ -213,7 +213,7 @@ public class InferenceEndpoint implements InferencePortType {
             NamedTensor tensor = new NamedTensor(in.name(), DataType.BYTES, rows(in, texts.size()), bytes);
             InferenceResponse answer = router.infer(new InferenceRequest(model, parameters.getVersion(), List.of(tensor),
                     List.of(outSpec.name()), parameters.getRoutingKey(), arrived(),
-                    timeoutNanos(parameters.getTimeoutMillis())));
+                    timeoutNanos(parameters.getTimeoutMillis()), priority(parameters.getPriority())));
             NamedTensor out = answer.outputs().stream().filter(o -> o.name().equals(outSpec.name())).findFirst()
                     .orElseThrow(() -> new InvalidInputException("the model did not return '" + outSpec.name() + "'"));
             InferTextResponse r = new InferTextResponse();
@@ -285,6 +285,18 @@ public class InferenceEndpoint implements InferencePortType {
             throw new InvalidInputException("timeoutMillis must be 1 to " + MAX_TIMEOUT_MILLIS + " ms, not " + millis);
         }
         return TimeUnit.MILLISECONDS.toNanos(millis);
+    }
+
+    /** The call's {@code priority}: 0 (the default level) when it sent none. */
+    static long priority(Integer priority) {
+        if (priority == null) {
+            return 0;
+        }
+        if (priority < 0) {
+            throw new InvalidInputException("priority must be 0 (the default level) or more, 1 the most urgent, not "
+                    + priority);
+        }
+        return priority;
     }
 
     private static String abbreviate(String s) {

@@ -1,0 +1,179 @@
+package io.enclave.core.internal;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.enclave.api.BatchingSettings;
+
+/**
+ * A version's waiting requests, by priority level: the most urgent level (the lowest number) first, and
+ * in order of arrival within a level. A version without priority levels puts everything at level 0,
+ * which makes this a plain first-in, first-out queue.
+ *
+ * <p>The JDK's {@code PriorityBlockingQueue} orders by level too, but cannot give up its least urgent
+ * entry without a scan of the whole queue, and a full queue does that for every urgent arrival. One lock
+ * guards everything: the queue is touched a few times per request, and a request's computation takes
+ * milliseconds.
+ */
+final class JobQueue {
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition notEmpty = lock.newCondition();
+    @SuppressWarnings("unchecked")
+    private final ArrayDeque<Batcher.Job>[] levels = new ArrayDeque[BatchingSettings.MAX_PRIORITY_LEVELS + 1];
+    /** The levels that hold a request. */
+    private final BitSet occupied = new BitSet(BatchingSettings.MAX_PRIORITY_LEVELS + 1);
+
+    /** Adds a request behind those of its level. */
+    void add(Batcher.Job job) {
+        lock.lock();
+        try {
+            add(job, false);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void add(Batcher.Job job, boolean first) {
+        ArrayDeque<Batcher.Job> q = levels[job.level];
+        if (q == null) {
+            q = levels[job.level] = new ArrayDeque<>();
+        }
+        if (first) {
+            q.addFirst(job);
+        } else {
+            q.addLast(job);
+        }
+        occupied.set(job.level);
+        notEmpty.signal();
+    }
+
+    /** @return the most urgent request, or null when none waits */
+    Batcher.Job peek() {
+        lock.lock();
+        try {
+            int l = occupied.nextSetBit(0);
+            return l < 0 ? null : levels[l].peekFirst();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return the most urgent request, taken out; null when none came within {@code nanos} */
+    Batcher.Job poll(long nanos) throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            int l;
+            while ((l = occupied.nextSetBit(0)) < 0) {
+                if (nanos <= 0) {
+                    return null;
+                }
+                nanos = notEmpty.awaitNanos(nanos);
+            }
+            return take(l);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return the most urgent request, taken out, or null */
+    Batcher.Job poll() {
+        lock.lock();
+        try {
+            int l = occupied.nextSetBit(0);
+            return l < 0 ? null : take(l);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return whether {@code job} waited here (it is out now) */
+    boolean remove(Batcher.Job job) {
+        lock.lock();
+        try {
+            ArrayDeque<Batcher.Job> q = levels[job.level];
+            if (q == null || !q.removeFirstOccurrence(job)) {
+                return false;
+            }
+            if (q.isEmpty()) {
+                occupied.clear(job.level);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * For a worker that took {@code held} and then waited for a place to compute: a more urgent request
+     * that came meanwhile goes first, and {@code held} goes back to the front of its level.
+     *
+     * @return the request to run now: the most urgent waiting one if it is more urgent than {@code held},
+     *         else {@code held}
+     */
+    Batcher.Job mostUrgent(Batcher.Job held) {
+        lock.lock();
+        try {
+            int l = occupied.nextSetBit(0);
+            if (l < 0 || l >= held.level) {
+                return held;
+            }
+            Batcher.Job sooner = take(l);
+            add(held, true);
+            return sooner;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Takes out the request that would run last, if it is less urgent than {@code level}: the newest of
+     * the least urgent level, so that of equally urgent requests the one that waited longest keeps its
+     * place.
+     *
+     * @return that request, or null when every waiting request is at least as urgent
+     */
+    Batcher.Job pollLessUrgentThan(int level) {
+        lock.lock();
+        try {
+            int l = occupied.previousSetBit(levels.length - 1);
+            if (l <= level) {
+                return null;
+            }
+            Batcher.Job job = levels[l].pollLast();
+            if (levels[l].isEmpty()) {
+                occupied.clear(l);
+            }
+            return job;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return every waiting request, taken out, most urgent first */
+    List<Batcher.Job> drain() {
+        lock.lock();
+        try {
+            List<Batcher.Job> all = new ArrayList<>();
+            for (int l = occupied.nextSetBit(0); l >= 0; l = occupied.nextSetBit(l + 1)) {
+                all.addAll(levels[l]);
+                levels[l].clear();
+            }
+            occupied.clear();
+            return all;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Batcher.Job take(int level) {
+        Batcher.Job job = levels[level].pollFirst();
+        if (levels[level].isEmpty()) {
+            occupied.clear(level);
+        }
+        return job;
+    }
+}
