@@ -535,6 +535,8 @@ public class OpenInferenceIT extends EnclaveTestSupport {
                 {"{\"minWorkers\": 3, \"maxWorkers\": 2}", "workers must be 1 <= min <= max"},
                 {"[16]", "body must be a JSON object"},
                 {"{\"maxBatchSize\": 16", "not valid JSON"},
+                {"{\"priorityLevels\": 101}", "priority levels must be 0 to 100, not 101"},
+                {"{\"defaultPriorityLevel\": 2}", "a default priority level (2) needs priority levels"},
             };
             for (String[] b : bad) {
                 Reply r = put("/enclave/v1/models/minilm/batching", b[0], admin());
@@ -543,6 +545,15 @@ public class OpenInferenceIT extends EnclaveTestSupport {
                 assertEquals(b[0], 16, batching.settings("minilm", v1).maxBatchSize());
                 assertEquals(b[0], 2048, batching.settings("minilm", v1).queueCapacity());
             }
+            // the management API's view shows the levels a version keeps; 0 is one queue in order of arrival
+            Reply levels = put("/enclave/v1/models/minilm/batching",
+                    "{\"maxBatchSize\": 16, \"queueCapacity\": 2048, \"priorityLevels\": 4}", admin());
+            assertEquals(levels.body(), 200, levels.status());
+            for (JsonNode v : levels.json().get("versions")) {
+                assertEquals(v.toString(), 4, v.get("batching").get("priorityLevels").asInt());
+                assertEquals("the middle level: " + v, 2, v.get("batching").get("defaultPriorityLevel").asInt());
+            }
+            assertEquals(4, batching.settings("minilm", v1).priorityLevels());
             assertEquals(403, put("/enclave/v1/models/minilm/batching", "{}", ANALYST).status());
             assertEquals(404, put("/enclave/v1/models/nope/batching", "{}", admin()).status());
             assertEquals(16, batching.settings("minilm", v1).maxBatchSize());
@@ -907,6 +918,15 @@ public class OpenInferenceIT extends EnclaveTestSupport {
             }
             assertEquals("a refused change leaves the override as it was", 16,
                     batching.settings("minilm", org.osgi.framework.Version.parseVersion("1.0.0")).maxBatchSize());
+            String levels = shellAsAdmin("model:tune --priority-levels 3 minilm");
+            assertTrue(levels, levels.contains("1..3, default 2") && levels.contains("priorityLevels"));
+            try {
+                String refused = shellAsAdmin("model:tune --default-priority 5 minilm");
+                fail("a default level past the levels is refused: " + refused);
+            } catch (RuntimeException e) {
+                assertTrue(e.getMessage(), e.getMessage().contains("default priority level must be 1 to 3 (the priority levels), not 5"));
+            }
+            assertEquals(3, batching.settings("minilm", org.osgi.framework.Version.parseVersion("1.1.0")).priorityLevels());
         } finally {
             shellAsAdmin("model:tune --reset minilm");
         }

@@ -386,6 +386,50 @@ public class SoapIT extends EnclaveTestSupport {
         stillHealthy("after the call that timed out");
     }
 
+    /** InferText for one version, with {@code priority} as given. */
+    private static String inferTextAt(String version, String priority, String text) {
+        return "<inf:InferText><inf:model>minilm</inf:model><inf:version>" + version + "</inf:version><inf:priority>"
+                + priority + "</inf:priority><inf:text>" + SoapMessages.escape(text) + "</inf:text></inf:InferText>";
+    }
+
+    /**
+     * An ERP call's {@code priority}, on a model that keeps priority levels: an urgent call (1) behind a
+     * backlog of bulk work is answered while the backlog still waits; a negative one is an
+     * InvalidInputFault that names it.
+     */
+    @Test
+    public void anUrgentCallOvertakesABacklogAndANegativePriorityIsNamed() throws Exception {
+        SoapMessages.Answer idle = soap(SoapMessages.envelope(SoapMessages.Token.fresh(ANALYST.user(), ANALYST.password()),
+                inferTextAt("1.0.0", "3", "hello")));
+        assertTrue("a priority on a model without levels changes nothing: " + idle.raw(), idle.ok());
+        assertFault("priority -1", soap(SoapMessages.envelope(SoapMessages.Token.fresh(ANALYST.user(), ANALYST.password()),
+                inferTextAt("1.0.0", "-1", "hello"))), "Client", "InvalidInputFault",
+                "priority must be 0 (the default level) or more, 1 the most urgent, not -1");
+        io.enclave.api.BatchingControl batching = getOsgiService(io.enclave.api.BatchingControl.class);
+        batching.tune("minilm", io.enclave.api.BatchingOverride.of(
+                new io.enclave.api.BatchingSettings(1, 0, 1024, 1, 1, 120_000, 2, 2)));
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> backlog = new ArrayList<>();
+        try {
+            for (int i = 0; i < 16; i++) {
+                backlog.add(inferAsync(eightLongSentences("bulk-" + i)));
+            }
+            await("a backlog on 1.0.0", Duration.ofSeconds(60),
+                    () -> batching.queued("minilm", org.osgi.framework.Version.parseVersion("1.0.0")) >= 8);
+            SoapMessages.Answer urgent = soap(SoapMessages.envelope(SoapMessages.Token.fresh(ANALYST.user(),
+                    ANALYST.password()), inferTextAt("1.0.0", "1", "hello")));
+            long waiting = backlog.stream().filter(f -> !f.isDone()).count();
+            assertTrue(urgent.raw(), urgent.ok());
+            assertEquals("1.0.0", urgent.text("version"));
+            assertTrue("answered ahead of the backlog: " + waiting + " of 16 bulk requests still waiting", waiting >= 6);
+            for (var f : backlog) {
+                assertEquals(200, f.get(120, java.util.concurrent.TimeUnit.SECONDS).statusCode());
+            }
+        } finally {
+            endLoad(batching, backlog);
+        }
+        stillHealthy("after the urgent call");
+    }
+
     /**
      * A call's own timeout counts from when it reached the service, as REST's counts from a request's
      * arrival, not from when the service method starts: a new user's first call pays for checking the
