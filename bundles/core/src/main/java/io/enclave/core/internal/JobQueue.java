@@ -26,6 +26,12 @@ final class JobQueue {
     private final ArrayDeque<Batcher.Job>[] levels = new ArrayDeque[BatchingSettings.MAX_PRIORITY_LEVELS + 1];
     /** The levels that hold a request. */
     private final BitSet occupied = new BitSet(BatchingSettings.MAX_PRIORITY_LEVELS + 1);
+    /**
+     * How many wait; written under the lock. A worker gathering a batch looks for more while callers are
+     * microseconds away, many times over: an empty queue answers that without the lock, which the
+     * callers need to add themselves.
+     */
+    private volatile int size;
 
     /** Adds a request behind those of its level. */
     void add(Batcher.Job job) {
@@ -48,11 +54,15 @@ final class JobQueue {
             q.addLast(job);
         }
         occupied.set(job.level);
+        size++;
         notEmpty.signal();
     }
 
     /** @return the most urgent request, or null when none waits */
     Batcher.Job peek() {
+        if (size == 0) {
+            return null;
+        }
         lock.lock();
         try {
             int l = occupied.nextSetBit(0);
@@ -81,6 +91,9 @@ final class JobQueue {
 
     /** @return the most urgent request, taken out, or null */
     Batcher.Job poll() {
+        if (size == 0) {
+            return null;
+        }
         lock.lock();
         try {
             int l = occupied.nextSetBit(0);
@@ -98,6 +111,7 @@ final class JobQueue {
             if (q == null || !q.removeFirstOccurrence(job)) {
                 return false;
             }
+            size--;
             if (q.isEmpty()) {
                 occupied.clear(job.level);
             }
@@ -144,6 +158,7 @@ final class JobQueue {
                 return null;
             }
             Batcher.Job job = levels[l].pollLast();
+            size--;
             if (levels[l].isEmpty()) {
                 occupied.clear(l);
             }
@@ -163,6 +178,7 @@ final class JobQueue {
                 levels[l].clear();
             }
             occupied.clear();
+            size = 0;
             return all;
         } finally {
             lock.unlock();
@@ -171,6 +187,7 @@ final class JobQueue {
 
     private Batcher.Job take(int level) {
         Batcher.Job job = levels[level].pollFirst();
+        size--;
         if (levels[level].isEmpty()) {
             occupied.clear(level);
         }
