@@ -51,8 +51,13 @@ final class Batcher {
         final long deadline;
         /** The caller's own timeout when it, not the version's deadline, set {@link #deadline}; else 0. */
         final long callerTimeoutNanos;
-        /** Its place among the priority levels: 0 (none kept, or the most urgent possible) upwards. */
-        final int level;
+        /** What the caller named: 1 the most urgent, 0 none. */
+        final long priority;
+        /**
+         * Its place among the priority levels: 0 (none kept) or 1 (the most urgent) upwards. Changed only
+         * by the queue, under its lock, when the levels change.
+         */
+        int level;
         final long enqueued = System.nanoTime();
         final CompletableFuture<List<NamedTensor>> result = new CompletableFuture<>();
         volatile long started;
@@ -60,11 +65,12 @@ final class Batcher {
         /** 1 once a batch took it or its caller's timeout refused it: whichever comes first decides. */
         private volatile int taken;
 
-        Job(List<NamedTensor> inputs, int rows, long deadline, long callerTimeoutNanos, int level) {
+        Job(List<NamedTensor> inputs, int rows, long deadline, long callerTimeoutNanos, long priority, int level) {
             this.inputs = inputs;
             this.rows = rows;
             this.deadline = deadline;
             this.callerTimeoutNanos = callerTimeoutNanos;
+            this.priority = priority;
             this.level = level;
         }
 
@@ -132,7 +138,12 @@ final class Batcher {
 
     /** Applies to the next batch; workers come and go to fit the new bounds. */
     void reconfigure(BatchingSettings next) {
+        BatchingSettings before = settings;
         settings = next;
+        if (before.priorityLevels() != next.priorityLevels() || before.defaultPriorityLevel() != next.defaultPriorityLevel()) {
+            // what waits takes its place under the new levels: none stranded behind later arrivals
+            queue.relevel(next);
+        }
         while (workers.get() < next.minWorkers()) {
             startWorker();
         }
@@ -201,7 +212,7 @@ final class Batcher {
         long limit = TimeUnit.MILLISECONDS.toNanos(s.deadlineMillis());
         boolean callers = timeoutNanos > 0 && timeoutNanos < limit;
         Job job = new Job(inputs, rows, arrivedNanos + (callers ? timeoutNanos : limit), callers ? timeoutNanos : 0,
-                s.level(priority));
+                priority, s.level(priority));
         // an idle version (nothing queued, nothing computing) runs a lone request on the caller's
         // thread: no hand-off, no wait. A busy one queues it, so it can join the next batch.
         // A worker never does: it may be finishing its own batch's callers (a fallback, say), and the

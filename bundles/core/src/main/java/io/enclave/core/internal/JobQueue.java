@@ -168,6 +168,24 @@ final class JobQueue {
         }
     }
 
+    /**
+     * Places every waiting request again, at its level under {@code settings}, in order of arrival
+     * within each level: levels turned off put everything back in order of arrival.
+     */
+    void relevel(BatchingSettings settings) {
+        lock.lock();
+        try {
+            List<Batcher.Job> all = drain();
+            all.sort(java.util.Comparator.comparingLong(j -> j.enqueued));
+            for (Batcher.Job j : all) {
+                j.level = settings.level(j.priority);
+                add(j, false);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** @return every waiting request, taken out, most urgent first */
     List<Batcher.Job> drain() {
         lock.lock();

@@ -235,6 +235,36 @@ class BatcherTest {
     }
 
     @Test
+    void levelsTurnedOffLivePutWhatWaitsBackInOrderOfArrival() throws Exception {
+        gate = new CountDownLatch(1);
+        Batcher b = new Batcher("t", new BatchingSettings(1, 0, 100, 1, 1, 30_000, 2, 2), this::engine);
+        try {
+            var first = callerHeldAtTheGate(b);
+            long now = System.nanoTime();
+            Batcher.Job a = b.submit(row(1, 0), now, 0, 2);
+            // the worker takes it and waits for the place the caller at the gate holds
+            await(() -> b.nextWaiting() == null);
+            List<Batcher.Job> jobs = List.of(a, b.submit(row(2, 0), now, 0, 2), b.submit(row(3, 0), now, 0, 1),
+                    b.submit(row(4, 0), now, 0, 2));
+            assertEquals(3f, b.nextWaiting().inputs.get(0).floats()[0], "with levels the urgent one is next");
+            b.reconfigure(new BatchingSettings(1, 0, 100, 1, 1, 30_000));
+            assertEquals(2f, b.nextWaiting().inputs.get(0).floats()[0], "without them, the one that came first");
+            gate.countDown();
+            first.get(5, TimeUnit.SECONDS);
+            for (Batcher.Job j : jobs) {
+                j.result.get(5, TimeUnit.SECONDS);
+            }
+            List<Float> order = new ArrayList<>();
+            for (float[] x : computed) {
+                order.add(x[0] / 2);
+            }
+            assertEquals(List.of(0f, 1f, 2f, 3f, 4f), order);
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
     void withoutPriorityLevelsAPriorityChangesNothing() throws Exception {
         gate = new CountDownLatch(1);
         Batcher b = new Batcher("t", new BatchingSettings(1, 0, 100, 1, 1, 30_000), this::engine);
