@@ -16,8 +16,8 @@ import io.enclave.api.BatchingSettings;
  *
  * <p>The JDK's {@code PriorityBlockingQueue} orders by level too, but cannot give up its least urgent
  * entry without a scan of the whole queue, and a full queue does that for every urgent arrival. One lock
- * guards everything: the queue is touched a few times per request, and a request's computation takes
- * milliseconds.
+ * guards everything (the queue is touched a few times per request, and a request's computation takes
+ * milliseconds), except a look at an empty queue: see {@link #size}.
  */
 final class JobQueue {
     private final ReentrantLock lock = new ReentrantLock();
@@ -84,20 +84,6 @@ final class JobQueue {
                 nanos = notEmpty.awaitNanos(nanos);
             }
             return take(l);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** @return the most urgent request, taken out, or null */
-    Batcher.Job poll() {
-        if (size == 0) {
-            return null;
-        }
-        lock.lock();
-        try {
-            int l = occupied.nextSetBit(0);
-            return l < 0 ? null : take(l);
         } finally {
             lock.unlock();
         }
