@@ -334,6 +334,87 @@ class BatcherTest {
     }
 
     @Test
+    void underManyCallersOfMixedPriorityEveryRequestEndsOnceWithItsOwnRowsAndNothingStaysCounted() throws Exception {
+        // a small queue, so places are given up and refused; short timeouts, so some expire; levels switched on
+        // and off meanwhile, so what waits is placed again
+        millisPerRow = 1;
+        BatchingSettings levels = new BatchingSettings(8, 0, 16, 1, 2, 30_000, 3, 2);
+        BatchingSettings none = new BatchingSettings(8, 0, 16, 1, 2, 30_000);
+        Batcher b = new Batcher("t", levels, this::engine);
+        List<Batcher.Job> jobs = new CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger refusedAtOnce = new java.util.concurrent.atomic.AtomicInteger();
+        int callers = 6;
+        int each = 400;
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(callers);
+        try {
+            List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+            for (int c = 0; c < callers; c++) {
+                int caller = c;
+                running.add(pool.submit(() -> {
+                    java.util.Random random = new java.util.Random(caller);
+                    for (int i = 0; i < each; i++) {
+                        long timeout = random.nextInt(4) == 0 ? TimeUnit.MICROSECONDS.toNanos(200) : 0;
+                        try {
+                            Batcher.Job j = b.submit(row(caller * each + i, caller), System.nanoTime(), timeout,
+                                    random.nextInt(5));
+                            jobs.add(j);
+                            if (i % 4 == 3) {
+                                // paced as callers are: some wait for their answer before the next
+                                j.result.handle((out, e) -> null).join();
+                            }
+                        } catch (OverloadedException e) {
+                            refusedAtOnce.incrementAndGet();
+                        }
+                    }
+                }));
+            }
+            for (int flip = 0; flip < 2000 && running.stream().anyMatch(f -> !f.isDone()); flip++) {
+                b.reconfigure(flip % 2 == 0 ? none : levels);
+                Thread.sleep(2);
+            }
+            for (var f : running) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+            int answered = 0;
+            int refused = 0;
+            for (Batcher.Job j : jobs) {
+                try {
+                    float[] x = j.inputs.get(0).floats();
+                    assertArrayEquals(new float[] {2 * x[0], 2 * x[1]}, j.result.get(30, TimeUnit.SECONDS).get(0).floats(),
+                            "each request gets its own row back");
+                    answered++;
+                } catch (ExecutionException e) {
+                    assertTrue(e.getCause() instanceof OverloadedException, e.toString());
+                    refused++;
+                }
+            }
+            assertEquals(callers * each, jobs.size() + refusedAtOnce.get(), "every call queued or was refused");
+            long displaced = jobs.stream().filter(j -> j.result.isCompletedExceptionally()).map(j -> {
+                try {
+                    j.result.join();
+                    return "";
+                } catch (java.util.concurrent.CompletionException e) {
+                    return e.getCause().getMessage();
+                }
+            }).filter(m -> m.contains("took this one's place")).count();
+            System.out.printf("answered %d, refused later %d (displaced %d), at once %d%n", answered, refused, displaced,
+                    refusedAtOnce.get());
+            assertTrue(answered > 0, "some were answered: " + answered + ", " + refused + " refused later, "
+                    + refusedAtOnce + " at once");
+            await(() -> b.queueDepth() == 0 && b.busy() == 0);
+            assertEquals(null, b.nextWaiting(), "nothing left in the queue");
+            int rows = 0;
+            for (int n : batches) {
+                rows += n;
+            }
+            assertEquals(answered, rows, "no request ran twice, none ran that was refused");
+        } finally {
+            pool.shutdownNow();
+            b.close();
+        }
+    }
+
+    @Test
     void theDeadlineCountsFromArrivalNotFromQueueing() throws Exception {
         Batcher b = new Batcher("t", new BatchingSettings(32, 0, 100, 1, 1, 200), this::engine);
         try {
