@@ -91,6 +91,10 @@ public final class Bench {
     }
 
     void run() throws Exception {
+        if ("priority".equals(only)) {
+            runPriority();
+            return;
+        }
         long started = System.nanoTime();
         deleteTree(work);
         Files.createDirectories(work);
@@ -228,6 +232,65 @@ public final class Bench {
         Path out = root.resolve("bench/target/bench-results.json");
         JSON.writeValue(out.toFile(), results);
         System.out.println(table(limits, results));
+        System.out.println("results: " + out + " (" + results.get("seconds") + " s)");
+    }
+
+    /**
+     * What a request's priority buys ({@code ./enclave bench [seconds] priority}): bulk callers keep minilm
+     * 1.0.0 busy with long sentences (wrk, 32 callers, batches of up to 8) while one more caller sends a short
+     * sentence at a time with Triton's priority 1. Rounds alternate the version's priority levels off (one
+     * queue in order of arrival: the urgent caller waits its turn) and on (2 levels, the bulk at the
+     * default 2), twice each, and print the urgent caller's p50 and p99 and the bulk's requests per second.
+     */
+    private void runPriority() throws Exception {
+        long started = System.nanoTime();
+        deleteTree(work);
+        Files.createDirectories(work);
+        results.put("machine", machine());
+        results.put("started", Instant.now().toString());
+        Path dense = work.resolve("models/dense");
+        writeDense(dense);
+        Workload bulk = text("minilm 1.0.0 long", "1.0.0", LONG);
+        Workload urgent = text("minilm 1.0.0 short, priority 1", "1.0.0", SHORT);
+        String urgentBody = "{\"parameters\":{\"priority\":1}," + urgent.body().substring(1);
+        Server server = new Server(work);
+        server.start(dense);
+        List<Map<String, Object>> rounds = new ArrayList<>();
+        try {
+            server.priorityLevels(bulk.model(), 0);
+            results.put("warmUp", Map.of(bulk.name(), server.warmUp(bulk), urgent.name(), server.warmUp(urgent)));
+            for (int round = 0; round < 4; round++) {
+                int levels = round % 2 == 0 ? 0 : 2;
+                server.priorityLevels(bulk.model(), levels);
+                Map<String, Object> row = server.urgentBesideBulk(bulk, urgent, urgentBody, seconds);
+                row.put("priorityLevels", levels);
+                rounds.add(row);
+                print(row);
+            }
+        } finally {
+            server.stop();
+        }
+        results.put("priority", rounds);
+        results.put("seconds", round((System.nanoTime() - started) / 1e9, 1));
+        Path out = root.resolve("bench/target/bench-priority.json");
+        JSON.writeValue(out.toFile(), results);
+        StringBuilder t = new StringBuilder("\n| priority levels | urgent caller: requests, p50 ms, p99 ms | bulk (32 callers): "
+                + "req/s, p50 ms | Enclave cores |\n|---|---|---|---|\n");
+        for (Map<String, Object> r : rounds) {
+            t.append(String.format(Locale.ROOT, "| %s | %s, %s, %s | %s, %s | %s |%n", r.get("priorityLevels"),
+                    r.get("urgentRequests"), r.get("urgentP50Ms"), r.get("urgentP99Ms"), r.get("perSecond"), r.get("p50Ms"),
+                    r.get("serverCores")));
+        }
+        double[] p50 = new double[2];
+        int[] n = new int[2];
+        for (Map<String, Object> r : rounds) {
+            int i = (int) r.get("priorityLevels") == 0 ? 0 : 1;
+            p50[i] += (double) r.get("urgentP50Ms");
+            n[i]++;
+        }
+        t.append(String.format(Locale.ROOT, "%nurgent p50 without levels over with them (mean of the rounds): %.2f%n",
+                (p50[0] / n[0]) / (p50[1] / n[1])));
+        System.out.println(t);
         System.out.println("results: " + out + " (" + results.get("seconds") + " s)");
     }
 
@@ -965,6 +1028,50 @@ public final class Bench {
             String settings = on ? "maxBatchSize = " + maxBatch + "\nminWorkers = 1\nmaxWorkers = " + BATCH_WORKERS + "\n"
                     : "maxBatchSize = 1\nmaxQueueDelayMicros = 0\nminWorkers = 2\nmaxWorkers = 2\n";
             tune(model, settings + "queueCapacity = 1024\ndeadlineMs = 30000\n");
+        }
+
+        /** Batches of up to 8 on up to two workers, as the long sentence's points run, with this many levels. */
+        void priorityLevels(String model, int levels) throws Exception {
+            tune(model, "maxBatchSize = 8\nminWorkers = 1\nmaxWorkers = " + BATCH_WORKERS + "\nqueueCapacity = 1024\n"
+                    + "deadlineMs = 30000\npriorityLevels = " + levels + "\n");
+        }
+
+        /**
+         * wrk drives {@code bulk} at 32 callers for a second more than {@code secs}; from its second second on,
+         * one caller sends {@code urgentBody} again as soon as each answer is back, and times each.
+         */
+        Map<String, Object> urgentBesideBulk(Workload bulk, Workload urgent, String urgentBody, int secs) throws Exception {
+            java.util.concurrent.CompletableFuture<Map<String, Object>> load = java.util.concurrent.CompletableFuture
+                    .supplyAsync(() -> {
+                        try {
+                            return wrk(target(bulk), bulk, 32, secs + 1, false);
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+            Thread.sleep(1000);
+            HttpRequest request = HttpRequest.newBuilder(URI.create(base() + path(urgent))).header("Authorization", auth)
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(urgentBody)).build();
+            List<Long> nanos = new ArrayList<>();
+            int failed = 0;
+            long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(secs)
+                    - java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(300);
+            while (System.nanoTime() < end) {
+                long t0 = System.nanoTime();
+                HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    nanos.add(System.nanoTime() - t0);
+                } else {
+                    failed++;
+                }
+            }
+            Map<String, Object> row = load.get(secs + 60L, java.util.concurrent.TimeUnit.SECONDS);
+            long[] sorted = nanos.stream().mapToLong(Long::longValue).sorted().toArray();
+            row.put("urgentRequests", sorted.length);
+            row.put("urgentFailed", failed);
+            row.put("urgentP50Ms", round(pct(sorted, 0.50) / 1e6, 2));
+            row.put("urgentP99Ms", round(pct(sorted, 0.99) / 1e6, 2));
+            return row;
         }
 
         private void tune(String model, String settings) throws Exception {

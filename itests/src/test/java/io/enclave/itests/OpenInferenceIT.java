@@ -551,7 +551,8 @@ public class OpenInferenceIT extends EnclaveTestSupport {
             assertEquals(levels.body(), 200, levels.status());
             for (JsonNode v : levels.json().get("versions")) {
                 assertEquals(v.toString(), 4, v.get("batching").get("priorityLevels").asInt());
-                assertEquals("the middle level: " + v, 2, v.get("batching").get("defaultPriorityLevel").asInt());
+                assertEquals("the middle level, towards the less urgent: " + v, 3,
+                        v.get("batching").get("defaultPriorityLevel").asInt());
             }
             assertEquals(4, batching.settings("minilm", v1).priorityLevels());
             assertEquals(403, put("/enclave/v1/models/minilm/batching", "{}", ANALYST).status());

@@ -23,8 +23,9 @@ package io.enclave.api;
  * @param priorityLevels      how many priority levels the queue keeps apart, 0 to {@link #MAX_PRIORITY_LEVELS};
  *                            0 for one queue in order of arrival
  * @param defaultPriorityLevel the level of a request that names none, 1 to {@code priorityLevels}; 0 (given
- *                            with levels) means the middle level, {@code (priorityLevels + 1) / 2}, so that
- *                            callers can be put both ahead of and behind those that name none
+ *                            with levels) means the middle level, rounded towards the less urgent:
+ *                            {@code priorityLevels / 2 + 1}. So with 2 levels a request that names none is at
+ *                            2, behind those that name 1; with 3 it is at 2, between urgent and bulk callers
  */
 public record BatchingSettings(int maxBatchSize, long maxQueueDelayMicros, int queueCapacity, int minWorkers,
         int maxWorkers, long deadlineMillis, int priorityLevels, int defaultPriorityLevel) {
@@ -61,7 +62,7 @@ public record BatchingSettings(int maxBatchSize, long maxQueueDelayMicros, int q
                     + defaultPriorityLevel);
         }
         if (priorityLevels > 0 && defaultPriorityLevel == 0) {
-            defaultPriorityLevel = (priorityLevels + 1) / 2;
+            defaultPriorityLevel = Math.min(priorityLevels, priorityLevels / 2 + 1);
         }
     }
 

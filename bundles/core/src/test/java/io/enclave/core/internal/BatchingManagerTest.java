@@ -157,6 +157,9 @@ class BatchingManagerTest {
         BatchingSettings declared = settings("1.0.0");
         assertEquals(3, declared.priorityLevels());
         assertEquals(2, declared.defaultPriorityLevel(), "the middle level when model.json names none");
+        assertEquals(List.of(1, 2, 2, 3, 3), java.util.stream.IntStream.of(1, 2, 3, 4, 5)
+                .mapToObj(n -> new BatchingSettings(1, 0, 1, 1, 1, 1, n, 0).defaultPriorityLevel()).toList(),
+                "with 2 levels, a request that names none is behind one that names 1");
         assertEquals(List.of(1, 2, 3, 2, 2), List.of(declared.level(1), declared.level(2), declared.level(3),
                 declared.level(0), declared.level(4)), "0 and a number past the levels get the default");
         assertEquals(0, settings("2.0.0").priorityLevels());
