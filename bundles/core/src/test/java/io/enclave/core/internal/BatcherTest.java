@@ -76,6 +76,22 @@ class BatcherTest {
         return jobs;
     }
 
+    /**
+     * Waits for {@code jobs} to be answered.
+     *
+     * @return the first value of each row the engine ran, batch after batch: the order requests ran in
+     */
+    private List<Float> ranInOrder(List<Batcher.Job> jobs) throws Exception {
+        for (Batcher.Job j : jobs) {
+            j.result.get(5, TimeUnit.SECONDS);
+        }
+        List<Float> order = new ArrayList<>();
+        for (float[] y : computed) {
+            order.add(y[0] / 2);
+        }
+        return order;
+    }
+
     private static List<NamedTensor> row(float a, float b) {
         return List.of(new NamedTensor("x", DataType.FP32, new long[] {1, 2}, new float[] {a, b}));
     }
@@ -220,13 +236,7 @@ class BatcherTest {
                     b.submit(row(6, 0), now, 0, 1));  // urgent
             gate.countDown();
             first.get(5, TimeUnit.SECONDS);
-            List<Float> order = new ArrayList<>();
-            for (Batcher.Job j : jobs) {
-                j.result.get(5, TimeUnit.SECONDS);
-            }
-            for (float[] x : computed) {
-                order.add(x[0] / 2);
-            }
+            List<Float> order = ranInOrder(jobs);
             assertEquals(List.of(0f, 3f, 6f, 2f, 5f, 1f, 4f), order, "urgent first, then the default level, then bulk; "
                     + "arrival order within each");
         } finally {
@@ -251,13 +261,7 @@ class BatcherTest {
             assertEquals(2f, b.nextWaiting().inputs.get(0).floats()[0], "without them, the one that came first");
             gate.countDown();
             first.get(5, TimeUnit.SECONDS);
-            for (Batcher.Job j : jobs) {
-                j.result.get(5, TimeUnit.SECONDS);
-            }
-            List<Float> order = new ArrayList<>();
-            for (float[] x : computed) {
-                order.add(x[0] / 2);
-            }
+            List<Float> order = ranInOrder(jobs);
             assertEquals(List.of(0f, 1f, 2f, 3f, 4f), order);
         } finally {
             b.close();
@@ -275,13 +279,7 @@ class BatcherTest {
                     b.submit(row(3, 0), now, 0, 0));
             gate.countDown();
             first.get(5, TimeUnit.SECONDS);
-            for (Batcher.Job j : jobs) {
-                j.result.get(5, TimeUnit.SECONDS);
-            }
-            List<Float> order = new ArrayList<>();
-            for (float[] x : computed) {
-                order.add(x[0] / 2);
-            }
+            List<Float> order = ranInOrder(jobs);
             assertEquals(List.of(0f, 1f, 2f, 3f), order, "order of arrival");
         } finally {
             b.close();
@@ -318,13 +316,7 @@ class BatcherTest {
             assertTrue(still.getMessage().contains("3 requests are already waiting"), still.getMessage());
             gate.countDown();
             first.get(5, TimeUnit.SECONDS);
-            for (Batcher.Job j : List.of(urgent, urgent2, bulk1)) {
-                j.result.get(5, TimeUnit.SECONDS);
-            }
-            List<Float> order = new ArrayList<>();
-            for (float[] x : computed) {
-                order.add(x[0] / 2);
-            }
+            List<Float> order = ranInOrder(List.of(urgent, urgent2, bulk1));
             assertEquals(List.of(0f, 5f, 6f, 1f), order, "the caller at the gate, then the urgent ones, then the bulk "
                     + "request the worker held while it waited for a place; the displaced ones never ran");
             assertEquals(0, b.queueDepth());
