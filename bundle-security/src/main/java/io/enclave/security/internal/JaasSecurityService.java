@@ -263,6 +263,16 @@ public class JaasSecurityService implements SecurityService {
             }
         }
         try {
+            // a check ahead may have finished between the look above and taking inFlight: it stores
+            // its answer before it leaves inFlight, so one more look spares a second hash
+            Cached fresh;
+            synchronized (cache) {
+                fresh = cache.get(key);
+            }
+            if (fresh != null && fresh.expires() > now && fresh.generation() == generation) {
+                mine.complete(fresh.identity());
+                return fresh.identity();
+            }
             Identity identity;
             try {
                 identity = check.login(user, password);
