@@ -40,6 +40,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import io.enclave.api.ArtifactSource;
+import io.enclave.api.BatchingSettings;
 import io.enclave.api.DataType;
 import io.enclave.api.InferenceEngine;
 import io.enclave.api.LoadedModel;
@@ -93,6 +94,10 @@ public final class Bench {
     void run() throws Exception {
         if ("priority".equals(only)) {
             runPriority();
+            return;
+        }
+        if ("mixed".equals(only)) {
+            runMixed();
             return;
         }
         long started = System.nanoTime();
@@ -290,6 +295,59 @@ public final class Bench {
         }
         t.append(String.format(Locale.ROOT, "%nurgent p50 without levels over with them (mean of the rounds): %.2f%n",
                 (p50[0] / n[0]) / (p50[1] / n[1])));
+        System.out.println(t);
+        System.out.println("results: " + out + " (" + results.get("seconds") + " s)");
+    }
+
+    /**
+     * What grouping texts by length buys ({@code ./enclave bench [seconds] mixed}): 32 callers (wrk) send
+     * minilm 1.0.0 the short sentence, and the long one as every eighth request, in batches of up to 32 on
+     * up to two workers, as the short sentence's c=32 point runs. Rounds alternate {@code maxPaddingRatio} 0
+     * (every length in one batch, padded to the longest: how Enclave batched before) and 2 (the default),
+     * twice each, and print requests per second, p50 and p99.
+     */
+    private void runMixed() throws Exception {
+        long started = System.nanoTime();
+        deleteTree(work);
+        Files.createDirectories(work);
+        results.put("machine", machine());
+        results.put("started", Instant.now().toString());
+        Path dense = work.resolve("models/dense");
+        writeDense(dense);
+        Workload common = text("minilm 1.0.0 short", "1.0.0", SHORT);
+        Workload rare = text("minilm 1.0.0 long", "1.0.0", LONG);
+        int every = 8;
+        Server server = new Server(work);
+        server.start(dense);
+        List<Map<String, Object>> rounds = new ArrayList<>();
+        try {
+            server.paddingRatio(common.model(), 0);
+            results.put("warmUp", Map.of(common.name(), server.warmUp(common), rare.name(), server.warmUp(rare)));
+            for (int round = 0; round < 4; round++) {
+                int ratio = round % 2 == 0 ? 0 : BatchingSettings.DEFAULT_PADDING_RATIO;
+                server.paddingRatio(common.model(), ratio);
+                Map<String, Object> row = server.mixed(common, rare, every, 32, seconds);
+                row.put("maxPaddingRatio", ratio);
+                rounds.add(row);
+                print(row);
+            }
+        } finally {
+            server.stop();
+        }
+        results.put("mixed", Map.of("longEvery", every, "rounds", rounds));
+        results.put("seconds", round((System.nanoTime() - started) / 1e9, 1));
+        Path out = root.resolve("bench/target/bench-mixed.json");
+        JSON.writeValue(out.toFile(), results);
+        StringBuilder t = new StringBuilder("\n| max padding ratio | req/s | p50 ms | p99 ms | failed | Enclave cores |\n"
+                + "|---|---|---|---|---|---|\n");
+        double[] rate = new double[2];
+        for (Map<String, Object> r : rounds) {
+            t.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", r.get("maxPaddingRatio"),
+                    r.get("perSecond"), r.get("p50Ms"), r.get("p99Ms"), r.get("failed"), r.get("serverCores")));
+            rate[(int) r.get("maxPaddingRatio") == 0 ? 0 : 1] += ((Number) r.get("perSecond")).doubleValue();
+        }
+        t.append(String.format(Locale.ROOT, "%nrequests per second grouped by length over padded together (mean of the "
+                + "rounds; one long sentence in %d): %.2f%n", every, rate[1] / rate[0]));
         System.out.println(t);
         System.out.println("results: " + out + " (" + results.get("seconds") + " s)");
     }
@@ -1030,6 +1088,31 @@ public final class Bench {
             tune(model, settings + "queueCapacity = 1024\ndeadlineMs = 30000\n");
         }
 
+        /** Batches of up to 32 on up to two workers, as the short sentence's points run, with this padding ratio. */
+        void paddingRatio(String model, int ratio) throws Exception {
+            tune(model, "maxBatchSize = 32\nminWorkers = 1\nmaxWorkers = " + BATCH_WORKERS + "\nqueueCapacity = 1024\n"
+                    + "deadlineMs = 30000\nmaxPaddingRatio = " + ratio + "\n");
+        }
+
+        /**
+         * wrk at {@code concurrency} callers, each sending {@code rare}'s body as every {@code every}-th request
+         * of the run and {@code common}'s otherwise (both to {@code common}'s version).
+         */
+        Map<String, Object> mixed(Workload common, Workload rare, int every, int concurrency, int secs) throws Exception {
+            Path script = dir.resolve("wrk-mixed.lua");
+            Files.writeString(script, "wrk.method = \"POST\"\n"
+                    + "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
+                    + "wrk.headers[\"Authorization\"] = \"" + auth + "\"\n"
+                    + "local common = [==[" + common.body() + "]==]\n"
+                    + "local rare = [==[" + rare.body() + "]==]\n"
+                    + "local n = 0\n"
+                    + "request = function()\n"
+                    + "  n = n + 1\n"
+                    + "  return wrk.format(nil, nil, nil, n % " + every + " == 0 and rare or common)\n"
+                    + "end\n");
+            return wrk(target(common), script, concurrency, secs, true);
+        }
+
         /** Batches of up to 8 on up to two workers, as the long sentence's points run, with this many levels. */
         void priorityLevels(String model, int levels) throws Exception {
             tune(model, "maxBatchSize = 8\nminWorkers = 1\nmaxWorkers = " + BATCH_WORKERS + "\nqueueCapacity = 1024\n"
@@ -1124,8 +1207,12 @@ public final class Bench {
 
         /** Closed loop with wrk against any server on this machine, with the same request as Enclave gets. */
         Map<String, Object> wrk(Target target, Workload w, int concurrency, int secs, boolean warm) throws Exception {
+            return wrk(target, script(w), concurrency, secs, warm);
+        }
+
+        /** Closed loop with wrk, each request as {@code script} makes it. */
+        Map<String, Object> wrk(Target target, Path script, int concurrency, int secs, boolean warm) throws Exception {
             String url = target.url();
-            Path script = script(w);
             if (warm) {
                 runWrk(script, url, concurrency, 1);
             }

@@ -452,6 +452,64 @@ public class OpenInferenceIT extends EnclaveTestSupport {
     }
 
     /**
+     * Texts far apart in length go to separate batches, so short sentences queued beside long ones are not
+     * padded to the long ones' length: behind a busy worker, 8 short and 8 long requests sent in turns run
+     * as two batches of 8 (the batch-size histogram counts each request at 8), and one group is answered
+     * entirely before the other. Triton's model configuration shows the ratio.
+     */
+    @Test
+    public void textsFarApartInLengthRunInSeparateBatches() throws Exception {
+        assertEquals(200, post("/v2/models/minilm/versions/1.0.0/infer", textRequest("login", CAT)).status());
+        BatchingControl batching = getOsgiService(BatchingControl.class);
+        // one place to compute, room for every row: what queues behind the first request runs next,
+        // as the ratio (the default, 2) groups it
+        batching.tune("minilm", BatchingOverride.of(new BatchingSettings(128, 0, 1024, 1, 1, 120_000)));
+        Reply config = get("/v2/models/minilm/versions/1.0.0/config");
+        assertEquals(config.body(), 200, config.status());
+        assertEquals("2", config.json().path("parameters").path("enclave_max_padding_ratio").path("string_value").asText());
+        String longText = String.join(" ", java.util.Collections.nCopies(12, "quarterly revenue grew while costs fell"));
+        String[] ahead = new String[96];
+        java.util.Arrays.fill(ahead, longText);
+        double[] before = batchSizeSumAndCount("1.0.0");
+        List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+        int n = 16;
+        long[] doneAt = new long[n];
+        try {
+            sent.add(inferAsync(textRequest("ahead", ahead)));
+            await("the first request computing", Duration.ofSeconds(60), () -> gauge("enclave_workers", "1.0.0") == 1);
+            for (int i = 0; i < n; i++) {
+                int k = i;
+                sent.add(inferAsync(i % 2 == 0 ? textRequest("short-" + i, CAT) : textRequest("long-" + i, longText))
+                        .whenComplete((r, e) -> doneAt[k] = System.nanoTime()));
+            }
+            await("every request queued behind it", Duration.ofSeconds(60), () -> queued("1.0.0") == n);
+            for (CompletableFuture<HttpResponse<String>> f : sent) {
+                HttpResponse<String> r = f.get(120, TimeUnit.SECONDS);
+                assertEquals(r.body(), 200, r.statusCode());
+                assertEquals(r.body(), 384, JSON.readTree(r.body()).get("outputs").get(0).get("shape").get(1).asInt());
+            }
+        } finally {
+            endLoad(batching, sent);
+        }
+        double[] after = batchSizeSumAndCount("1.0.0");
+        assertEquals("every request counted once", n + 1, after[1] - before[1], 0.0);
+        assertEquals("the first request alone, then 16 requests in batches of 8 short and 8 long", 1 + n * 8,
+                after[0] - before[0], 0.0);
+        long lastShort = 0, firstShort = Long.MAX_VALUE, lastLong = 0, firstLong = Long.MAX_VALUE;
+        for (int i = 0; i < n; i++) {
+            if (i % 2 == 0) {
+                lastShort = Math.max(lastShort, doneAt[i]);
+                firstShort = Math.min(firstShort, doneAt[i]);
+            } else {
+                lastLong = Math.max(lastLong, doneAt[i]);
+                firstLong = Math.min(firstLong, doneAt[i]);
+            }
+        }
+        assertTrue("one group answered before the other", lastShort < firstLong || lastLong < firstShort);
+        assertServesAsBefore();
+    }
+
+    /**
      * Requests that queue behind a busy worker run as one batch, and {@code model:stats} shows the mean
      * batch they ran in, as the batch-size histogram in {@code /metrics} counts it.
      */
@@ -537,6 +595,7 @@ public class OpenInferenceIT extends EnclaveTestSupport {
                 {"{\"maxBatchSize\": 16", "not valid JSON"},
                 {"{\"priorityLevels\": 101}", "priority levels must be 0 to 100, not 101"},
                 {"{\"defaultPriorityLevel\": 2}", "a default priority level (2) needs priority levels"},
+                {"{\"maxPaddingRatio\": -1}", "max padding ratio must be 0 to 100 (0 pads every length into one batch), not -1"},
             };
             for (String[] b : bad) {
                 Reply r = put("/enclave/v1/models/minilm/batching", b[0], admin());
@@ -547,14 +606,16 @@ public class OpenInferenceIT extends EnclaveTestSupport {
             }
             // the management API's view shows the levels a version keeps; 0 is one queue in order of arrival
             Reply levels = put("/enclave/v1/models/minilm/batching",
-                    "{\"maxBatchSize\": 16, \"queueCapacity\": 2048, \"priorityLevels\": 4}", admin());
+                    "{\"maxBatchSize\": 16, \"queueCapacity\": 2048, \"priorityLevels\": 4, \"maxPaddingRatio\": 3}", admin());
             assertEquals(levels.body(), 200, levels.status());
             for (JsonNode v : levels.json().get("versions")) {
                 assertEquals(v.toString(), 4, v.get("batching").get("priorityLevels").asInt());
+                assertEquals(v.toString(), 3, v.get("batching").get("maxPaddingRatio").asInt());
                 assertEquals("the middle level, towards the less urgent: " + v, 3,
                         v.get("batching").get("defaultPriorityLevel").asInt());
             }
             assertEquals(4, batching.settings("minilm", v1).priorityLevels());
+            assertEquals(3, batching.settings("minilm", v1).maxPaddingRatio());
             assertEquals(403, put("/enclave/v1/models/minilm/batching", "{}", ANALYST).status());
             assertEquals(404, put("/enclave/v1/models/nope/batching", "{}", admin()).status());
             assertEquals(16, batching.settings("minilm", v1).maxBatchSize());
@@ -928,6 +989,9 @@ public class OpenInferenceIT extends EnclaveTestSupport {
                 assertTrue(e.getMessage(), e.getMessage().contains("default priority level must be 1 to 3 (the priority levels), not 5"));
             }
             assertEquals(3, batching.settings("minilm", org.osgi.framework.Version.parseVersion("1.1.0")).priorityLevels());
+            String padding = shellAsAdmin("model:tune --max-padding-ratio 0 minilm");
+            assertTrue(padding, padding.contains("any length") && padding.contains("maxPaddingRatio"));
+            assertEquals(0, batching.settings("minilm", org.osgi.framework.Version.parseVersion("1.1.0")).maxPaddingRatio());
         } finally {
             shellAsAdmin("model:tune --reset minilm");
         }

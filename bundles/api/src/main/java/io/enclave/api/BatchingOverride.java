@@ -20,26 +20,35 @@ import java.util.Map;
  * @param defaultPriorityLevel the level of a request that names none, or null. Where
  *                            {@code priorityLevels} is named and this is not, the version's own default
  *                            level is kept if it is one of the new levels, else the middle level applies
+ * @param maxPaddingRatio     how far apart in length texts may share a batch (0: any), or null
  * @see BatchingSettings for what each setting does and its range
  */
 public record BatchingOverride(Integer maxBatchSize, Long maxQueueDelayMicros, Integer queueCapacity, Integer minWorkers,
-        Integer maxWorkers, Long deadlineMillis, Integer priorityLevels, Integer defaultPriorityLevel) {
+        Integer maxWorkers, Long deadlineMillis, Integer priorityLevels, Integer defaultPriorityLevel,
+        Integer maxPaddingRatio) {
 
     /** The settings' names in a configuration file ({@code etc/io.enclave.batching-<model>.cfg}), in component order. */
     public static final List<String> KEYS = List.of("maxBatchSize", "maxQueueDelayMicros", "queueCapacity", "minWorkers",
-            "maxWorkers", "deadlineMs", "priorityLevels", "defaultPriorityLevel");
+            "maxWorkers", "deadlineMs", "priorityLevels", "defaultPriorityLevel", "maxPaddingRatio");
 
     /** An override that leaves the priority levels as each version has them. */
     public BatchingOverride(Integer maxBatchSize, Long maxQueueDelayMicros, Integer queueCapacity, Integer minWorkers,
             Integer maxWorkers, Long deadlineMillis) {
-        this(maxBatchSize, maxQueueDelayMicros, queueCapacity, minWorkers, maxWorkers, deadlineMillis, null, null);
+        this(maxBatchSize, maxQueueDelayMicros, queueCapacity, minWorkers, maxWorkers, deadlineMillis, null, null, null);
+    }
+
+    /** An override that leaves the grouping by length as each version has it. */
+    public BatchingOverride(Integer maxBatchSize, Long maxQueueDelayMicros, Integer queueCapacity, Integer minWorkers,
+            Integer maxWorkers, Long deadlineMillis, Integer priorityLevels, Integer defaultPriorityLevel) {
+        this(maxBatchSize, maxQueueDelayMicros, queueCapacity, minWorkers, maxWorkers, deadlineMillis, priorityLevels,
+                defaultPriorityLevel, null);
     }
 
     /** @return an override that names every setting, as {@code settings} has it */
     public static BatchingOverride of(BatchingSettings settings) {
         return new BatchingOverride(settings.maxBatchSize(), settings.maxQueueDelayMicros(), settings.queueCapacity(),
                 settings.minWorkers(), settings.maxWorkers(), settings.deadlineMillis(), settings.priorityLevels(),
-                settings.defaultPriorityLevel());
+                settings.defaultPriorityLevel(), settings.maxPaddingRatio());
     }
 
     /** @return true when it names no setting */
@@ -62,7 +71,8 @@ public record BatchingOverride(Integer maxBatchSize, Long maxQueueDelayMicros, I
         }
         return new BatchingOverride(or(maxBatchSize, earlier.maxBatchSize), or(maxQueueDelayMicros, earlier.maxQueueDelayMicros),
                 or(queueCapacity, earlier.queueCapacity), or(minWorkers, earlier.minWorkers), or(maxWorkers, earlier.maxWorkers),
-                or(deadlineMillis, earlier.deadlineMillis), or(priorityLevels, earlier.priorityLevels), defaultLevel);
+                or(deadlineMillis, earlier.deadlineMillis), or(priorityLevels, earlier.priorityLevels), defaultLevel,
+                or(maxPaddingRatio, earlier.maxPaddingRatio));
     }
 
     /**
@@ -80,7 +90,7 @@ public record BatchingOverride(Integer maxBatchSize, Long maxQueueDelayMicros, I
                 : version.defaultPriorityLevel() <= levels ? version.defaultPriorityLevel() : 0;
         return new BatchingSettings(or(maxBatchSize, version.maxBatchSize()), or(maxQueueDelayMicros, version.maxQueueDelayMicros()),
                 or(queueCapacity, version.queueCapacity()), min, max, or(deadlineMillis, version.deadlineMillis()),
-                levels, defaultLevel);
+                levels, defaultLevel, or(maxPaddingRatio, version.maxPaddingRatio()));
     }
 
     /** @return the names of the settings this names, as a configuration file spells them */
@@ -91,7 +101,7 @@ public record BatchingOverride(Integer maxBatchSize, Long maxQueueDelayMicros, I
     /** @return the settings this names, by their names in a configuration file, in component order */
     public Map<String, Object> named() {
         Object[] values = {maxBatchSize, maxQueueDelayMicros, queueCapacity, minWorkers, maxWorkers, deadlineMillis,
-            priorityLevels, defaultPriorityLevel};
+            priorityLevels, defaultPriorityLevel, maxPaddingRatio};
         Map<String, Object> named = new LinkedHashMap<>();
         for (int i = 0; i < values.length; i++) {
             if (values[i] != null) {

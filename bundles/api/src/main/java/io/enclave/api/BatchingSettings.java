@@ -14,6 +14,14 @@ package io.enclave.api;
  * arrival, whatever it names. The deadline still applies to every level: a request that waits behind
  * more urgent ones past it is refused, not kept forever.
  *
+ * <p>Text is padded to the longest row of its batch, so one long sentence in a batch of short ones makes
+ * every row cost as much as the long one. With {@code maxPaddingRatio} above 0 a batch's longest text is
+ * at most that many times the longest text of each request in it, so padding makes no request cost more
+ * than that many times what it would cost in a batch of its own. Lengths are counted in UTF-8 bytes,
+ * at least {@link #MIN_PADDED_LENGTH} (tokenizers count roughly in proportion, and a short text's cost
+ * is mostly the model's fixed share per row). A request left out leads a later batch: the next worker
+ * takes it first. Requests without text all count alike, and join whatever their tensors' sizes allow.
+ *
  * @param maxBatchSize        most rows run together; 1 turns batching off
  * @param maxQueueDelayMicros longest wait for more rows once a batch has started to form
  * @param queueCapacity       requests that may wait; more get 503 with Retry-After
@@ -26,12 +34,25 @@ package io.enclave.api;
  *                            with levels) means the middle level, rounded towards the less urgent:
  *                            {@code priorityLevels / 2 + 1}. So with 2 levels a request that names none is at
  *                            2, behind those that name 1; with 3 it is at 2, between urgent and bulk callers
+ * @param maxPaddingRatio     how many times the longest text of each of its requests a batch's longest text may
+ *                            be, 0 to {@link #MAX_PADDING_RATIO}: 1 batches only equal lengths, the default
+ *                            {@value #DEFAULT_PADDING_RATIO} lets a 60-byte sentence and a 110-byte one share a
+ *                            batch but not a 60-byte one and a 600-byte one, 0 pads every length into one batch
  */
 public record BatchingSettings(int maxBatchSize, long maxQueueDelayMicros, int queueCapacity, int minWorkers,
-        int maxWorkers, long deadlineMillis, int priorityLevels, int defaultPriorityLevel) {
+        int maxWorkers, long deadlineMillis, int priorityLevels, int defaultPriorityLevel, int maxPaddingRatio) {
 
     /** The most priority levels a version may keep apart. */
     public static final int MAX_PRIORITY_LEVELS = 100;
+
+    /** The highest {@code maxPaddingRatio}. */
+    public static final int MAX_PADDING_RATIO = 100;
+
+    /** The {@code maxPaddingRatio} a version has unless it names one. */
+    public static final int DEFAULT_PADDING_RATIO = 2;
+
+    /** A text shorter than this many bytes counts as this long when batches are grouped by length. */
+    public static final int MIN_PADDED_LENGTH = 32;
 
     /** @throws InvalidInputException naming the setting that is out of range */
     public BatchingSettings {
@@ -61,6 +82,10 @@ public record BatchingSettings(int maxBatchSize, long maxQueueDelayMicros, int q
             throw new InvalidInputException("default priority level must be 1 to " + priorityLevels + " (the priority levels), not "
                     + defaultPriorityLevel);
         }
+        if (maxPaddingRatio < 0 || maxPaddingRatio > MAX_PADDING_RATIO) {
+            throw new InvalidInputException("max padding ratio must be 0 to " + MAX_PADDING_RATIO + " (0 pads every length "
+                    + "into one batch), not " + maxPaddingRatio);
+        }
         if (priorityLevels > 0 && defaultPriorityLevel == 0) {
             defaultPriorityLevel = Math.min(priorityLevels, priorityLevels / 2 + 1);
         }
@@ -70,6 +95,32 @@ public record BatchingSettings(int maxBatchSize, long maxQueueDelayMicros, int q
     public BatchingSettings(int maxBatchSize, long maxQueueDelayMicros, int queueCapacity, int minWorkers, int maxWorkers,
             long deadlineMillis) {
         this(maxBatchSize, maxQueueDelayMicros, queueCapacity, minWorkers, maxWorkers, deadlineMillis, 0, 0);
+    }
+
+    /** Settings with priority levels, and batches grouped by length as by default. */
+    public BatchingSettings(int maxBatchSize, long maxQueueDelayMicros, int queueCapacity, int minWorkers, int maxWorkers,
+            long deadlineMillis, int priorityLevels, int defaultPriorityLevel) {
+        this(maxBatchSize, maxQueueDelayMicros, queueCapacity, minWorkers, maxWorkers, deadlineMillis, priorityLevels,
+                defaultPriorityLevel, DEFAULT_PADDING_RATIO);
+    }
+
+    /**
+     * Whether a request may join a batch under {@code maxPaddingRatio}: every text is padded to the
+     * batch's longest.
+     *
+     * @param shortest the shortest of the batch's requests' longest texts, in bytes (0 without text)
+     * @param longest  the batch's longest text, in bytes (0 without text)
+     * @param length   the request's longest text, in bytes (0 without text)
+     * @return true when the batch's longest text stays within {@code maxPaddingRatio} times every request's own
+     * @since 2.6
+     */
+    public boolean fits(int shortest, int longest, int length) {
+        if (maxPaddingRatio == 0) {
+            return true;
+        }
+        long low = Math.max(Math.min(shortest, length), MIN_PADDED_LENGTH);
+        long high = Math.max(Math.max(longest, length), MIN_PADDED_LENGTH);
+        return high <= (long) maxPaddingRatio * low;
     }
 
     /**
@@ -90,7 +141,7 @@ public record BatchingSettings(int maxBatchSize, long maxQueueDelayMicros, int q
     /** One request at a time per worker, as many workers as cores. */
     public static BatchingSettings defaults() {
         int cores = Runtime.getRuntime().availableProcessors();
-        return new BatchingSettings(1, 0, 1024, 1, Math.max(1, cores), 30_000);
+        return new BatchingSettings(1, 0, 1024, 1, Math.max(1, cores), 30_000, 0, 0, DEFAULT_PADDING_RATIO);
     }
 
     /** A model descriptor's property that declares its batching (model.json's {@code "batching"}). */
@@ -140,7 +191,7 @@ public record BatchingSettings(int maxBatchSize, long maxQueueDelayMicros, int q
             return new BatchingSettings((int) whole(m, "maxBatchSize", def.maxBatchSize()), delay,
                     (int) whole(m, "queueCapacity", def.queueCapacity()), minWorkers, maxWorkers,
                     whole(m, "deadlineMs", def.deadlineMillis()), (int) whole(m, "priorityLevels", 0),
-                    (int) whole(m, "defaultPriorityLevel", 0));
+                    (int) whole(m, "defaultPriorityLevel", 0), (int) whole(m, "maxPaddingRatio", def.maxPaddingRatio()));
         } catch (InvalidInputException e) {
             throw new IllegalArgumentException("'batching': " + e.getMessage(), e);
         }

@@ -130,6 +130,8 @@ class ModelJsonTest {
                 {"{\"priorityLevels\": 3, \"defaultPriorityLevel\": 4}", "model.json 'batching': default priority level must "
                         + "be 1 to 3 (the priority levels), not 4"},
                 {"{\"priorityLevels\": -1}", "model.json 'batching': priority levels must be 0 to 100, not -1"},
+                {"{\"maxPaddingRatio\": 101}", "model.json 'batching': max padding ratio must be 0 to 100 (0 pads every "
+                        + "length into one batch), not 101"},
                 {"32", "model.json 'batching' must be an object, not 32"}}) {
             String message = error(ModelBundles.MODEL_JSON.replace("\"labels\": [\"a\", \"b\"]", batching + wrong[0]), "tiny");
             assertTrue(message.contains(wrong[1]), message);

@@ -17,7 +17,8 @@ import io.enclave.api.OverloadedException;
 
 /**
  * One model version's queue and workers. A worker takes the oldest request, adds every compatible
- * request already queued (up to the batch size), and waits for more, at most the configured delay, only
+ * request already queued (up to the batch size, and of text lengths close enough to share its padding:
+ * {@link BatchingSettings#fits}), and waits for more, at most the configured delay, only
  * while callers are between arriving and queueing, or while another batch computes and this one holds
  * fewer rows than half the recent average batch (that batch's callers come back soon). A request that
  * finds the version idle runs on its caller's thread at once (unless that thread is a worker: see
@@ -38,6 +39,12 @@ import io.enclave.api.OverloadedException;
 final class Batcher {
     private static final Logger LOG = LoggerFactory.getLogger(Batcher.class);
     private static final long IDLE_RETIRE_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /**
+     * How many waiting requests a batch looks through for one it can take: past a request it cannot
+     * (too long a text beside its own, too many rows, other tensor sizes), bounded so that callers
+     * never wait long for the queue's lock.
+     */
+    private static final int SCAN = 256;
     /** How often an idle worker looks whether it should retire. */
     private static final long IDLE_POLL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -58,6 +65,8 @@ final class Batcher {
          * by the queue, under its lock, when the levels change.
          */
         int level;
+        /** Its longest text in UTF-8 bytes, 0 without text: set before it queues. */
+        int length;
         final long enqueued = System.nanoTime();
         final CompletableFuture<List<NamedTensor>> result = new CompletableFuture<>();
         volatile long started;
@@ -226,6 +235,7 @@ final class Batcher {
             }
             return job;
         }
+        job.length = Tensors.longestText(inputs);
         arriving.incrementAndGet();
         try {
             if (queued.incrementAndGet() > s.queueCapacity()) {
@@ -404,9 +414,10 @@ final class Batcher {
         // leaves the rows that arrive just after it to a batch of their own, and on a busy server
         // every batch then runs small (the engine does fewer rows per second in small batches)
         int floor = floor();
+        int shortest = first.length;
+        int longest = first.length;
         while (rows < s.maxBatchSize()) {
-            Job next = queue.peek();
-            if (next == null) {
+            if (queue.isEmpty()) {
                 // wait (at most the delay) only while more is on its way: callers between arriving and
                 // queueing, or, while this batch is below that floor, another batch's callers. A
                 // version with nothing else going on never holds a request.
@@ -423,18 +434,25 @@ final class Batcher {
                 }
                 continue;
             }
-            if (next.rows < 0 || rows + next.rows > s.maxBatchSize() || !Tensors.compatible(first.inputs, next.inputs)) {
+            int room = s.maxBatchSize() - rows;
+            int taken = rows;
+            int low = shortest;
+            int high = longest;
+            long start = System.nanoTime();
+            long by = due;
+            Job next = queue.pollFitting(j -> j.rows >= 0 && j.rows <= room && s.fits(low, high, j.length)
+                    && Tensors.compatible(first.inputs, j.inputs)
+                    && (perRow == 0 || start + (taken + j.rows) * perRow <= Math.min(by, j.deadline)), SCAN);
+            if (next == null) {
+                // what waits is for another batch: this one starts now
                 break;
             }
-            if (perRow > 0 && System.nanoTime() + (rows + next.rows) * perRow > Math.min(due, next.deadline)) {
-                break;
-            }
-            if (queue.remove(next)) {
-                queued.decrementAndGet();
-                batch.add(next);
-                rows += next.rows;
-                due = Math.min(due, next.deadline);
-            }
+            queued.decrementAndGet();
+            batch.add(next);
+            rows += next.rows;
+            due = Math.min(due, next.deadline);
+            shortest = Math.min(shortest, next.length);
+            longest = Math.max(longest, next.length);
         }
         return batch;
     }

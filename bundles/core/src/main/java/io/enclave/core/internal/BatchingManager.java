@@ -91,6 +91,12 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
         @AttributeDefinition(required = false, min = "0", max = "100", description = "The level of a request that names "
                 + "no priority (or one past the levels), 1 to priorityLevels; 0 for the middle level")
         int defaultPriorityLevel();
+
+        @AttributeDefinition(required = false, min = "0", max = "100", description = "How many times the longest text "
+                + "of each of its requests a batch's longest text may be (text is padded to the longest in its batch): "
+                + "1 batches only equal lengths, 2 (the default) keeps padding to at most double a request's own cost, "
+                + "0 pads every length into one batch")
+        int maxPaddingRatio();
     }
 
     private final EngineModelRegistry registry;
@@ -358,7 +364,8 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
             }
         }
         return new BatchingOverride(asInt(v[0], "maxBatchSize"), v[1], asInt(v[2], "queueCapacity"), asInt(v[3], "minWorkers"),
-                asInt(v[4], "maxWorkers"), v[5], asInt(v[6], "priorityLevels"), asInt(v[7], "defaultPriorityLevel"));
+                asInt(v[4], "maxWorkers"), v[5], asInt(v[6], "priorityLevels"), asInt(v[7], "defaultPriorityLevel"),
+                asInt(v[8], "maxPaddingRatio"));
     }
 
     private static Integer asInt(Long v, String key) {

@@ -58,6 +58,11 @@ final class JobQueue {
         notEmpty.signal();
     }
 
+    /** @return true when nothing waits; answered without the lock */
+    boolean isEmpty() {
+        return size == 0;
+    }
+
     /** @return the most urgent request, or null when none waits */
     Batcher.Job peek() {
         if (size == 0) {
@@ -84,6 +89,40 @@ final class JobQueue {
                 nanos = notEmpty.awaitNanos(nanos);
             }
             return take(l);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Takes out the first waiting request that {@code fits} accepts, looking at the most urgent first and
+     * in order of arrival within a level, and at no more than {@code scan} of them: requests a batch
+     * cannot take stay where they are, for the next batch to start with.
+     *
+     * @param fits called under the queue's lock: it must not block
+     * @return that request, or null when none of those looked at fits
+     */
+    Batcher.Job pollFitting(java.util.function.Predicate<Batcher.Job> fits, int scan) {
+        if (size == 0) {
+            return null;
+        }
+        lock.lock();
+        try {
+            int left = scan;
+            for (int l = occupied.nextSetBit(0); l >= 0 && left > 0; l = occupied.nextSetBit(l + 1)) {
+                for (java.util.Iterator<Batcher.Job> it = levels[l].iterator(); it.hasNext() && left-- > 0;) {
+                    Batcher.Job job = it.next();
+                    if (fits.test(job)) {
+                        it.remove();
+                        size--;
+                        if (levels[l].isEmpty()) {
+                            occupied.clear(l);
+                        }
+                        return job;
+                    }
+                }
+            }
+            return null;
         } finally {
             lock.unlock();
         }

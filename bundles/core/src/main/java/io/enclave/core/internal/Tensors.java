@@ -29,6 +29,19 @@ final class Tensors {
         return rows;
     }
 
+    /** @return the longest text among a request's inputs, in UTF-8 bytes; 0 when none holds text */
+    static int longestText(List<NamedTensor> inputs) {
+        int longest = 0;
+        for (NamedTensor t : inputs) {
+            if (t.data() instanceof byte[][] texts) {
+                for (byte[] text : texts) {
+                    longest = Math.max(longest, text.length);
+                }
+            }
+        }
+        return longest;
+    }
+
     /** Whether two requests can share a batch: same inputs, types and sizes past dimension 0. */
     static boolean compatible(List<NamedTensor> a, List<NamedTensor> b) {
         if (a.size() != b.size()) {

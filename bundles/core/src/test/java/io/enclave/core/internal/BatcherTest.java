@@ -195,6 +195,79 @@ class BatcherTest {
         }
     }
 
+    /** Each batch's texts, in the order the batches ran. */
+    private final List<List<String>> textBatches = new CopyOnWriteArrayList<>();
+
+    /** Answers each text with its length in bytes; records each batch's texts; waits at the gate. */
+    private List<NamedTensor> textEngine(List<NamedTensor> in) {
+        entered.countDown();
+        try {
+            gate.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        byte[][] texts = in.get(0).bytes();
+        float[] lengths = new float[texts.length];
+        for (int i = 0; i < texts.length; i++) {
+            lengths[i] = texts[i].length;
+        }
+        textBatches.add(List.of(in.get(0).strings()));
+        return List.of(new NamedTensor("length", DataType.FP32, new long[] {texts.length}, lengths));
+    }
+
+    /** A text of {@code bytes} bytes that names itself: "s1......". */
+    private static String text(String name, int bytes) {
+        return name + ".".repeat(bytes - name.length());
+    }
+
+    /** Queues texts of these lengths behind a caller held at the gate, lets it go and returns the batches after it. */
+    private List<List<String>> batchesOfTexts(BatchingSettings settings, String[] names, int[] lengths) throws Exception {
+        gate = new CountDownLatch(1);
+        Batcher b = new Batcher("t", settings, this::textEngine);
+        try {
+            var first = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> b.submit(List.of(NamedTensor.ofStrings("text", text("held", 60)))).result.join());
+            assertTrue(entered.await(5, TimeUnit.SECONDS), "the caller reached the engine");
+            List<Batcher.Job> jobs = new ArrayList<>();
+            for (int i = 0; i < names.length; i++) {
+                jobs.add(b.submit(List.of(NamedTensor.ofStrings("text", text(names[i], lengths[i])))));
+            }
+            gate.countDown();
+            first.get(5, TimeUnit.SECONDS);
+            for (int i = 0; i < jobs.size(); i++) {
+                assertArrayEquals(new float[] {lengths[i]}, jobs.get(i).result.get(5, TimeUnit.SECONDS).get(0).floats(),
+                        names[i] + " gets its own row back");
+            }
+            List<List<String>> named = new ArrayList<>();
+            for (List<String> batch : textBatches.subList(1, textBatches.size())) {
+                named.add(batch.stream().map(t -> t.substring(0, t.indexOf('.'))).toList());
+            }
+            return named;
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void textsOfVeryDifferentLengthsRunInSeparateBatchesAndOneLeftOutLeadsTheNext() throws Exception {
+        String[] names = {"s1", "l1", "s2", "s3", "l2", "s4", "m"};
+        int[] lengths = {60, 600, 50, 64, 500, 20, 130};
+        // the 20-byte text counts as 32, half of 64; 130 is more than twice 50, and 600 more than twice 130
+        assertEquals(List.of(List.of("s1", "s2", "s3", "s4"), List.of("l1", "l2"), List.of("m")),
+                batchesOfTexts(new BatchingSettings(32, 0, 100, 1, 1, 30_000), names, lengths),
+                "each batch's longest text at most twice each of its texts; the oldest left out leads the next batch");
+        textBatches.clear();
+        entered = new CountDownLatch(1);
+        assertEquals(List.of(List.of(names)),
+                batchesOfTexts(new BatchingSettings(32, 0, 100, 1, 1, 30_000, 0, 0, 0), names, lengths),
+                "maxPaddingRatio 0: every length in one batch, in order of arrival");
+        textBatches.clear();
+        entered = new CountDownLatch(1);
+        assertEquals(List.of(List.of("s1"), List.of("l1"), List.of("s2"), List.of("s3"), List.of("l2"), List.of("s4"),
+                List.of("m")), batchesOfTexts(new BatchingSettings(32, 0, 100, 1, 1, 30_000, 0, 0, 1), names,
+                        lengths), "maxPaddingRatio 1: only equal lengths share a batch");
+    }
+
     @Test
     void aFullQueueRefusesAtOnceAndAnExpiredRequestNeverRuns() throws Exception {
         gate = new CountDownLatch(1);

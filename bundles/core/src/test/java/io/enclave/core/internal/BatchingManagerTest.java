@@ -196,6 +196,35 @@ class BatchingManagerTest {
         assertTrue(typo.getMessage().contains("'batching.priorityLevels' must be a whole number"), typo.getMessage());
     }
 
+    @Test
+    void theGroupingByTextLengthComesFromModelJsonOrTheOverrideAndIsOnByDefault() {
+        install("1.0.0", Map.of("maxBatchSize", 8, "maxPaddingRatio", 0));
+        install("2.0.0", Map.of("maxBatchSize", 8));
+        assertEquals(0, settings("1.0.0").maxPaddingRatio());
+        assertEquals(BatchingSettings.DEFAULT_PADDING_RATIO, settings("2.0.0").maxPaddingRatio(), "grouped unless turned off");
+        assertTrue(settings("1.0.0").fits(60, 60, 600), "0: any length joins");
+        assertTrue(settings("2.0.0").fits(60, 60, 110));
+        assertFalse(settings("2.0.0").fits(60, 60, 600));
+        assertTrue(settings("2.0.0").fits(0, 0, 0), "requests without text all count alike");
+
+        configure(Map.of("maxPaddingRatio", "3"));
+        assertEquals(3, settings("1.0.0").maxPaddingRatio());
+        assertEquals(3, settings("2.0.0").maxPaddingRatio());
+        assertEquals(8, settings("2.0.0").maxBatchSize(), "what the file leaves out stays as model.json says");
+        InvalidInputException many = assertThrows(InvalidInputException.class, () -> manager.tune("m",
+                new BatchingOverride(null, null, null, null, null, null, null, null, 101)));
+        assertTrue(many.getMessage().contains("max padding ratio must be 0 to 100 (0 pads every length into one batch), not 101"),
+                many.getMessage());
+        assertEquals(3, settings("1.0.0").maxPaddingRatio(), "a refused change leaves the settings in force");
+        assertEquals("maxPaddingRatio=3", manager.override("m").orElseThrow().toString());
+
+        manager.tune("m", null);
+        assertEquals(0, settings("1.0.0").maxPaddingRatio());
+        IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
+                () -> BatchingSettings.declared(Map.of("maxPaddingRatio", -1)));
+        assertTrue(negative.getMessage().contains("'batching': max padding ratio must be 0 to 100"), negative.getMessage());
+    }
+
     /** What model:tune's options give: batch size, delay, queue and max workers (null: not given). */
     private static BatchingOverride change(Integer maxBatch, Long delay, Integer queue, Integer maxWorkers) {
         return new BatchingOverride(maxBatch, delay, queue, null, maxWorkers, null);

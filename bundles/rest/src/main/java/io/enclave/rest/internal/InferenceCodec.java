@@ -723,6 +723,7 @@ final class InferenceCodec {
         parameters.putObject("enclave_priority_levels").put("string_value", Integer.toString(batching.priorityLevels()));
         parameters.putObject("enclave_default_priority_level").put("string_value",
                 Integer.toString(batching.defaultPriorityLevel()));
+        parameters.putObject("enclave_max_padding_ratio").put("string_value", Integer.toString(batching.maxPaddingRatio()));
         return bytes(root);
     }
 

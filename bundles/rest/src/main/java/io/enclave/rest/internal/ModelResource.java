@@ -196,7 +196,8 @@ public class ModelResource {
         BatchingOverride o = new BatchingOverride(integer(n, "batching", "maxBatchSize"),
                 whole(n, "batching", "maxQueueDelayMicros"), integer(n, "batching", "queueCapacity"),
                 integer(n, "batching", "minWorkers"), integer(n, "batching", "maxWorkers"), whole(n, "batching", "deadlineMs"),
-                integer(n, "batching", "priorityLevels"), integer(n, "batching", "defaultPriorityLevel"));
+                integer(n, "batching", "priorityLevels"), integer(n, "batching", "defaultPriorityLevel"),
+                integer(n, "batching", "maxPaddingRatio"));
         batching.tune(model, o.isEmpty() ? null : o);
         return ok(view(model));
     }

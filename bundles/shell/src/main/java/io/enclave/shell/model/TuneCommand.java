@@ -59,6 +59,10 @@ public class TuneCommand implements Action {
             + "levels; 0 for the middle one")
     Integer defaultPriority;
 
+    @Option(name = "--max-padding-ratio", description = "How many times the longest text of each of its requests a "
+            + "batch's longest text may be: 1 batches only equal lengths, 2 the default, 0 pads every length into one batch")
+    Integer maxPaddingRatio;
+
     @Option(name = "--reset", description = "Back to each version's model.json")
     boolean reset;
 
@@ -69,7 +73,7 @@ public class TuneCommand implements Action {
         } else {
             // what is given changes; what the override already named stays; the rest is each version's model.json
             BatchingOverride change = new BatchingOverride(maxBatch, maxDelayMicros, queue, minWorkers, maxWorkers, deadline,
-                    priorityLevels, defaultPriority);
+                    priorityLevels, defaultPriority, maxPaddingRatio);
             if (!change.isEmpty()) {
                 batching.tune(model, change.over(batching.override(model).orElse(null)));
             }
@@ -87,15 +91,22 @@ public class TuneCommand implements Action {
         table.column("Workers").alignRight();
         table.column("Deadline ms").alignRight();
         table.column("Priorities");
+        table.column("Padding");
         table.column("Set by the override");
         String named = override.map(o -> String.join(", ", o.names())).orElse("none (model.json)");
         for (ModelVersion v : versions) {
             BatchingSettings s = batching.settings(model, v.descriptor().version());
             table.addRow().addContent(v.descriptor().version(), s.maxBatchSize(), s.maxQueueDelayMicros(), s.queueCapacity(),
-                    s.minWorkers() + ".." + s.maxWorkers(), s.deadlineMillis(), priorities(s), named);
+                    s.minWorkers() + ".." + s.maxWorkers(), s.deadlineMillis(), priorities(s),
+                    padding(s), named);
         }
         table.print(System.out);
         return null;
+    }
+
+    /** "any length", or how far apart texts of one batch may be: "up to 2x". */
+    static String padding(BatchingSettings s) {
+        return s.maxPaddingRatio() == 0 ? "any length" : "up to " + s.maxPaddingRatio() + "x";
     }
 
     /** "off", or the levels and the default one: "1..3, default 2". */
