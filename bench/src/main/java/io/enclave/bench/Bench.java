@@ -304,7 +304,8 @@ public final class Bench {
      * minilm 1.0.0 the short sentence, and the long one as every eighth request, in batches of up to 32 on
      * up to two workers, as the short sentence's c=32 point runs. Rounds alternate {@code maxPaddingRatio} 0
      * (every length in one batch, padded to the longest: how Enclave batched before) and 2 (the default),
-     * twice each, and print requests per second, p50 and p99.
+     * twice each, and print requests per second, p50 and p99, beside the engine's in-process limit for the
+     * mix: each length at its own best batch, measured first in the same run.
      */
     private void runMixed() throws Exception {
         long started = System.nanoTime();
@@ -317,6 +318,15 @@ public final class Bench {
         Workload common = text("minilm 1.0.0 short", "1.0.0", SHORT);
         Workload rare = text("minilm 1.0.0 long", "1.0.0", LONG);
         int every = 8;
+        Path m100 = extract("minilm-1.0.0");
+        InferenceEngine engine = InProcessEngines.onnxRuntime(0, 1);
+        Map<String, Object> shortLimit = limit(engine, common, m100);
+        Map<String, Object> longLimit = limit(engine, rare, m100);
+        // seconds per request of the mix when each length runs at its best: the harmonic mean of the limits
+        double mixLimit = 1 / ((every - 1.0) / every / (double) shortLimit.get("limitPerSecond")
+                + 1.0 / every / (double) longLimit.get("limitPerSecond"));
+        results.put("inProcess", Map.of(common.name(), shortLimit, rare.name(), longLimit, "mixLimitPerSecond",
+                round(mixLimit, 1)));
         Server server = new Server(work);
         server.start(dense);
         List<Map<String, Object>> rounds = new ArrayList<>();
@@ -328,6 +338,7 @@ public final class Bench {
                 server.paddingRatio(common.model(), ratio);
                 Map<String, Object> row = server.mixed(common, rare, every, 32, seconds);
                 row.put("maxPaddingRatio", ratio);
+                row.put("ratioToLimit", round(((Number) row.get("perSecond")).doubleValue() / mixLimit, 3));
                 rounds.add(row);
                 print(row);
             }
@@ -338,12 +349,14 @@ public final class Bench {
         results.put("seconds", round((System.nanoTime() - started) / 1e9, 1));
         Path out = root.resolve("bench/target/bench-mixed.json");
         JSON.writeValue(out.toFile(), results);
-        StringBuilder t = new StringBuilder("\n| max padding ratio | req/s | p50 ms | p99 ms | failed | Enclave cores |\n"
-                + "|---|---|---|---|---|---|\n");
+        StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "%nin-process limit for the mix, each length at "
+                + "its best batch: %.1f req/s%n%n| max padding ratio | req/s | ratio to the limit | p50 ms | p99 ms | failed | "
+                + "Enclave cores |%n|---|---|---|---|---|---|---|%n", mixLimit));
         double[] rate = new double[2];
         for (Map<String, Object> r : rounds) {
-            t.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", r.get("maxPaddingRatio"),
-                    r.get("perSecond"), r.get("p50Ms"), r.get("p99Ms"), r.get("failed"), r.get("serverCores")));
+            t.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s |%n", r.get("maxPaddingRatio"),
+                    r.get("perSecond"), r.get("ratioToLimit"), r.get("p50Ms"), r.get("p99Ms"), r.get("failed"),
+                    r.get("serverCores")));
             rate[(int) r.get("maxPaddingRatio") == 0 ? 0 : 1] += ((Number) r.get("perSecond")).doubleValue();
         }
         t.append(String.format(Locale.ROOT, "%nrequests per second grouped by length over padded together (mean of the "
