@@ -401,7 +401,8 @@ class BatcherTest {
     @Test
     void underManyCallersOfMixedPriorityEveryRequestEndsOnceWithItsOwnRowsAndNothingStaysCounted() throws Exception {
         // a small queue, so places are given up and refused; short timeouts, so some expire; levels switched on
-        // and off meanwhile, so what waits is placed again
+        // and off meanwhile, so what waits is placed again; texts of 1 to 300 bytes beside each row, so
+        // batches leave out what is too far from their lengths and later ones take it
         millisPerRow = 1;
         BatchingSettings levels = new BatchingSettings(8, 0, 16, 1, 2, 30_000, 3, 2);
         BatchingSettings none = new BatchingSettings(8, 0, 16, 1, 2, 30_000);
@@ -420,8 +421,9 @@ class BatcherTest {
                     for (int i = 0; i < each; i++) {
                         long timeout = random.nextInt(4) == 0 ? TimeUnit.MICROSECONDS.toNanos(200) : 0;
                         try {
-                            Batcher.Job j = b.submit(row(caller * each + i, caller), System.nanoTime(), timeout,
-                                    random.nextInt(5));
+                            List<NamedTensor> inputs = List.of(row(caller * each + i, caller).get(0),
+                                    NamedTensor.ofStrings("text", ".".repeat(1 + random.nextInt(300))));
+                            Batcher.Job j = b.submit(inputs, System.nanoTime(), timeout, random.nextInt(5));
                             jobs.add(j);
                             if (i % 4 == 3) {
                                 // paced as callers are: some wait for their answer before the next
