@@ -1,6 +1,7 @@
 package io.enclave.itests;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
@@ -10,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -463,12 +465,13 @@ public class OpenInferenceIT extends EnclaveTestSupport {
         BatchingControl batching = getOsgiService(BatchingControl.class);
         // one place to compute, room for every row: what queues behind the first request runs next,
         // as the ratio (the default, 2) groups it
-        batching.tune("minilm", BatchingOverride.of(new BatchingSettings(128, 0, 1024, 1, 1, 120_000)));
+        batching.tune("minilm", BatchingOverride.of(new BatchingSettings(256, 0, 1024, 1, 1, 120_000)));
         Reply config = get("/v2/models/minilm/versions/1.0.0/config");
         assertEquals(config.body(), 200, config.status());
         assertEquals("2", config.json().path("parameters").path("enclave_max_padding_ratio").path("string_value").asText());
         String longText = String.join(" ", java.util.Collections.nCopies(12, "quarterly revenue grew while costs fell"));
-        String[] ahead = new String[96];
+        // about 1.5 s of compute on 2 cores: time to send the rest and see them all queued behind it
+        String[] ahead = new String[192];
         java.util.Arrays.fill(ahead, longText);
         double[] before = batchSizeSumAndCount("1.0.0");
         List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
@@ -542,6 +545,39 @@ public class OpenInferenceIT extends EnclaveTestSupport {
         assertTrue(row.toString(), Double.parseDouble(row.get("Mean batch")) > 1);
         assertEquals(row.toString(), "0", row.get("Queued"));
         assertEquals(row.toString(), "0", row.get("Running"));
+    }
+
+    /**
+     * A reset followed at once by a new setting keeps the new setting, in the running versions, in
+     * ConfigAdmin and in its file, after File Install has answered the reset and scanned {@code etc/}
+     * again. (Named factory configurations reuse their PID and file: File Install, answering the deletion
+     * a moment later, once removed the new file, and its next scan then deleted the new configuration.)
+     */
+    @Test
+    public void aResetFollowedAtOnceByANewSettingKeepsTheNewSetting() throws Exception {
+        BatchingControl batching = getOsgiService(BatchingControl.class);
+        org.osgi.service.cm.ConfigurationAdmin admin = getOsgiService(org.osgi.service.cm.ConfigurationAdmin.class);
+        Path file = Path.of(System.getProperty("karaf.etc"), "io.enclave.batching-minilm.cfg");
+        Version v1 = Version.parseVersion("1.0.0");
+        try {
+            for (int round = 0; round < 3; round++) {
+                int size = 20 + round;
+                batching.tune("minilm", new BatchingOverride(8, null, null, null, null, null));
+                batching.tune("minilm", null);
+                batching.tune("minilm", new BatchingOverride(size, null, null, null, null, null));
+                // File Install looks at etc/ once a second
+                Thread.sleep(2500);
+                assertEquals("round " + round, size, batching.settings("minilm", v1).maxBatchSize());
+                assertTrue("round " + round + ": the file is there", Files.exists(file));
+                assertTrue(Files.readString(file), Files.readString(file).contains("maxBatchSize = " + size));
+                org.osgi.service.cm.Configuration[] stored = admin.listConfigurations("(service.factoryPid=io.enclave.batching)");
+                assertTrue("round " + round + ": one factory configuration", stored != null && stored.length == 1);
+                assertEquals(String.valueOf(size), String.valueOf(stored[0].getProperties().get("maxBatchSize")));
+            }
+        } finally {
+            batching.tune("minilm", null);
+        }
+        assertFalse("a reset removes the file", Files.exists(file));
     }
 
     /**

@@ -245,7 +245,10 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
         }
         if (s == null) {
             if (pid != null) {
-                configAdmin.getConfiguration(pid, "?").delete();
+                files.delete(pid);
+                // at once, not when ConfigAdmin calls deleted: a setting made meanwhile writes a new factory
+                // configuration, not a plain one under the deleted one's PID
+                pids.remove(pid);
             }
             return;
         }

@@ -46,8 +46,13 @@ final class ConfigFiles {
     static final String FILENAME = "felix.fileinstall.filename";
     private static final Set<PosixFilePermission> NEW_FILE = PosixFilePermissions.fromString("rw-r--r--");
 
+    /** How often a write starts again when File Install deletes the configuration under it. */
+    private static final int WRITE_ATTEMPTS = 3;
+
     private final ConfigurationAdmin admin;
     private final Path etc;
+    /** How long {@link #delete} waits for File Install to remove the file. */
+    long deleteWaitNanos = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
 
     /**
      * @param etc Karaf's {@code etc/}, absolute; null where there is none (unit tests): ConfigAdmin only
@@ -71,6 +76,22 @@ final class ConfigFiles {
      * @return the configuration's PID
      */
     String write(String pid, String factoryPid, String name, Map<String, String> properties) throws IOException {
+        for (int attempt = 1;; attempt++) {
+            try {
+                return writeOnce(attempt == 1 ? pid : null, factoryPid, name, properties);
+            } catch (IllegalStateException deleted) {
+                // File Install deleted it under us: its scan found the file of a configuration deleted just
+                // before under the same name missing, and deletes by name (see delete). The next one sticks
+                if (attempt == WRITE_ATTEMPTS) {
+                    throw new IOException("the configuration " + factoryPid + "~" + name + " was deleted while it was "
+                            + "written, " + attempt + " times", deleted);
+                }
+                LOG.debug("{}~{} was deleted while it was written; writing it again", factoryPid, name);
+            }
+        }
+    }
+
+    private String writeOnce(String pid, String factoryPid, String name, Map<String, String> properties) throws IOException {
         Configuration c = pid != null ? admin.getConfiguration(pid, "?") : admin.getFactoryConfiguration(factoryPid, name, "?");
         Hashtable<String, Object> dict = new Hashtable<>(properties);
         Dictionary<String, Object> current = c.getProperties();
@@ -83,6 +104,40 @@ final class ConfigFiles {
         }
         c.update(dict);
         return c.getPid();
+    }
+
+    /**
+     * Deletes the configuration {@code pid}, and returns once its file in {@code etc/} is gone too.
+     *
+     * <p>File Install removes a deleted configuration's file a moment later, on ConfigAdmin's event thread,
+     * and finds it by the path it last knew. A named factory configuration written again meanwhile (a reset
+     * followed at once by a new setting) has the same PID and the same file: File Install would remove the
+     * new file, and its next scan, finding the file gone, would delete the new configuration. Waiting here
+     * until the file is gone leaves File Install nothing of the old one to act on. Where it does not remove
+     * the file within {@link #deleteWaitNanos} (configuration saving off), this does, so the deleted
+     * setting does not come back from the file at the next start.
+     */
+    void delete(String pid) throws IOException {
+        Configuration c = admin.getConfiguration(pid, "?");
+        Dictionary<String, Object> current = c.getProperties();
+        Path file = etc == null || current == null || current.get(FILENAME) == null ? null : fileOf(current, null, null);
+        c.delete();
+        if (file == null) {
+            return;
+        }
+        long end = System.nanoTime() + deleteWaitNanos;
+        while (Files.exists(file) && System.nanoTime() < end) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (Files.deleteIfExists(file)) {
+            LOG.info("removed {}: File Install had not, {} ms after its configuration was deleted", file,
+                    java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deleteWaitNanos));
+        }
     }
 
     /**

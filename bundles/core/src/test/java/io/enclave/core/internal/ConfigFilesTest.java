@@ -55,6 +55,60 @@ class ConfigFilesTest {
     }
 
     @Test
+    void aWriteWhoseConfigurationFileInstallDeletesUnderItStartsAgainAsANamedFactoryConfiguration() throws Exception {
+        // a stale PID, and File Install's scan deleting that configuration between its lookup and its update
+        config.deletedUnderTheWriter = 1;
+        String pid = new ConfigFiles(config.admin, etc).write("io.enclave.traffic~m", "io.enclave.traffic", "m", rules(3));
+
+        assertEquals("io.enclave.traffic~m", pid);
+        assertEquals(List.of("getConfiguration io.enclave.traffic~m ?", "getFactoryConfiguration io.enclave.traffic m ?"),
+                config.asked, "started again by name, so ConfigAdmin makes it a factory configuration again");
+        assertEquals(1, config.writes);
+        assertEquals("3", config.stored.get("revision"));
+        assertTrue(Files.readString(etc.resolve("io.enclave.traffic-m.cfg")).contains("revision = 3"));
+
+        config.deletedUnderTheWriter = 3;
+        java.io.IOException gaveUp = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> new ConfigFiles(config.admin, etc).write(null, "io.enclave.traffic", "m", rules(4)));
+        assertTrue(gaveUp.getMessage().contains("was deleted while it was written, 3 times"), gaveUp.getMessage());
+    }
+
+    @Test
+    void aDeletedConfigurationsFileIsGoneWhenDeleteReturnsWhetherFileInstallRemovesItOrNot() throws Exception {
+        ConfigFiles files = new ConfigFiles(config.admin, etc);
+        Path file = etc.resolve("io.enclave.traffic-m.cfg");
+        files.write(null, "io.enclave.traffic", "m", rules(1));
+        assertTrue(Files.exists(file));
+        // File Install removes it a moment after the configuration is deleted, on another thread
+        AtomicBoolean removedByFileInstall = new AtomicBoolean();
+        Thread fileInstall = new Thread(() -> {
+            while (config.deletes == 0) {
+                Thread.onSpinWait();
+            }
+            try {
+                Thread.sleep(100);
+                removedByFileInstall.set(Files.deleteIfExists(file));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        fileInstall.start();
+        files.delete("io.enclave.traffic~m");
+        assertFalse(Files.exists(file), "gone when delete returns");
+        fileInstall.join(5000);
+        assertTrue(removedByFileInstall.get(), "delete waited for File Install instead of racing it");
+        assertEquals(1, config.deletes);
+
+        // with configuration saving off File Install leaves it: delete removes it, or it comes back at the next start
+        files.write(null, "io.enclave.traffic", "m", rules(2));
+        assertTrue(Files.exists(file));
+        files.deleteWaitNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(50);
+        files.delete("io.enclave.traffic~m");
+        assertFalse(Files.exists(file));
+        assertEquals(2, config.deletes);
+    }
+
+    @Test
     void anOperatorsCommentsAndOrderStayAndKeysNoLongerSetGo() throws Exception {
         Path file = etc.resolve("io.enclave.traffic-m.cfg");
         Files.writeString(file, "# Traffic for m: kept by the ops team\nmodel = m\n# why 1.0.0\nversion.stable = 1.0.0\n"

@@ -14,6 +14,9 @@ final class FakeConfigAdmin {
     /** As ConfigAdmin holds it; null before the first write. */
     Dictionary<String, Object> stored;
     int writes;
+    volatile int deletes;
+    /** Updates still to refuse as ConfigAdmin refuses one on a deleted configuration. */
+    int deletedUnderTheWriter;
     final List<String> asked = new ArrayList<>();
 
     final Configuration configuration;
@@ -26,7 +29,16 @@ final class FakeConfigAdmin {
                 case "getProperties" -> stored;
                 case "getPid" -> pid;
                 case "getFactoryPid" -> pid.substring(0, pid.indexOf('~'));
+                case "delete" -> {
+                    stored = null;
+                    deletes++;
+                    yield null;
+                }
                 case "update" -> {
+                    if (deletedUnderTheWriter > 0) {
+                        deletedUnderTheWriter--;
+                        throw new IllegalStateException("Configuration " + pid + " deleted");
+                    }
                     @SuppressWarnings("unchecked")
                     Dictionary<String, Object> d = (Dictionary<String, Object>) args[0];
                     stored = d;
