@@ -570,7 +570,8 @@ public class OpenInferenceIT extends EnclaveTestSupport {
                 assertEquals("round " + round, size, batching.settings("minilm", v1).maxBatchSize());
                 assertTrue("round " + round + ": the file is there", Files.exists(file));
                 assertTrue(Files.readString(file), Files.readString(file).contains("maxBatchSize = " + size));
-                org.osgi.service.cm.Configuration[] stored = admin.listConfigurations("(service.factoryPid=io.enclave.batching)");
+                org.osgi.service.cm.Configuration[] stored = admin.listConfigurations(
+                        "(&(service.factoryPid=io.enclave.batching)(model=minilm))");
                 assertTrue("round " + round + ": one factory configuration", stored != null && stored.length == 1);
                 assertEquals(String.valueOf(size), String.valueOf(stored[0].getProperties().get("maxBatchSize")));
             }
