@@ -101,13 +101,8 @@ public final class Bench {
             return;
         }
         long started = System.nanoTime();
-        deleteTree(work);
-        Files.createDirectories(work);
-        results.put("machine", machine());
-        results.put("started", Instant.now().toString());
+        Path dense = begin();
         Path m100 = extract("minilm-1.0.0"), m110 = extract("minilm-1.1.0");
-        Path dense = work.resolve("models/dense");
-        writeDense(dense);
         float[] denseRow = new float[64];
         Random r = new Random(7);
         for (int i = 0; i < denseRow.length; i++) {
@@ -233,11 +228,33 @@ public final class Bench {
         } finally {
             server.stop();
         }
-        results.put("seconds", round((System.nanoTime() - started) / 1e9, 1));
-        Path out = root.resolve("bench/target/bench-results.json");
-        JSON.writeValue(out.toFile(), results);
+        Path out = end(started, "bench-results.json");
         System.out.println(table(limits, results));
         System.out.println("results: " + out + " (" + results.get("seconds") + " s)");
+    }
+
+    /**
+     * A fresh work folder, the machine and the start in the results, and the dense model written (the
+     * distribution serves it beside minilm in every mode).
+     *
+     * @return the dense model's folder
+     */
+    private Path begin() throws IOException {
+        deleteTree(work);
+        Files.createDirectories(work);
+        results.put("machine", machine());
+        results.put("started", Instant.now().toString());
+        Path dense = work.resolve("models/dense");
+        writeDense(dense);
+        return dense;
+    }
+
+    /** Records the run's length and writes the results as {@code bench/target/<file>}; returns that path. */
+    private Path end(long started, String file) throws IOException {
+        results.put("seconds", round((System.nanoTime() - started) / 1e9, 1));
+        Path out = root.resolve("bench/target/" + file);
+        JSON.writeValue(out.toFile(), results);
+        return out;
     }
 
     /**
@@ -249,12 +266,7 @@ public final class Bench {
      */
     private void runPriority() throws Exception {
         long started = System.nanoTime();
-        deleteTree(work);
-        Files.createDirectories(work);
-        results.put("machine", machine());
-        results.put("started", Instant.now().toString());
-        Path dense = work.resolve("models/dense");
-        writeDense(dense);
+        Path dense = begin();
         Workload bulk = text("minilm 1.0.0 long", "1.0.0", LONG);
         Workload urgent = text("minilm 1.0.0 short, priority 1", "1.0.0", SHORT);
         String urgentBody = "{\"parameters\":{\"priority\":1}," + urgent.body().substring(1);
@@ -276,9 +288,7 @@ public final class Bench {
             server.stop();
         }
         results.put("priority", rounds);
-        results.put("seconds", round((System.nanoTime() - started) / 1e9, 1));
-        Path out = root.resolve("bench/target/bench-priority.json");
-        JSON.writeValue(out.toFile(), results);
+        Path out = end(started, "bench-priority.json");
         StringBuilder t = new StringBuilder("\n| priority levels | urgent caller: requests, p50 ms, p99 ms | bulk (32 callers): "
                 + "req/s, p50 ms | Enclave cores |\n|---|---|---|---|\n");
         for (Map<String, Object> r : rounds) {
@@ -309,12 +319,7 @@ public final class Bench {
      */
     private void runMixed() throws Exception {
         long started = System.nanoTime();
-        deleteTree(work);
-        Files.createDirectories(work);
-        results.put("machine", machine());
-        results.put("started", Instant.now().toString());
-        Path dense = work.resolve("models/dense");
-        writeDense(dense);
+        Path dense = begin();
         Workload common = text("minilm 1.0.0 short", "1.0.0", SHORT);
         Workload rare = text("minilm 1.0.0 long", "1.0.0", LONG);
         int every = 8;
@@ -346,9 +351,7 @@ public final class Bench {
             server.stop();
         }
         results.put("mixed", Map.of("longEvery", every, "rounds", rounds));
-        results.put("seconds", round((System.nanoTime() - started) / 1e9, 1));
-        Path out = root.resolve("bench/target/bench-mixed.json");
-        JSON.writeValue(out.toFile(), results);
+        Path out = end(started, "bench-mixed.json");
         StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "%nin-process limit for the mix, each length at "
                 + "its best batch: %.1f req/s%n%n| max padding ratio | req/s | ratio to the limit | p50 ms | p99 ms | failed | "
                 + "Enclave cores |%n|---|---|---|---|---|---|---|%n", mixLimit));
