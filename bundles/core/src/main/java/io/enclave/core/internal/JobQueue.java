@@ -114,10 +114,7 @@ final class JobQueue {
                     Batcher.Job job = it.next();
                     if (fits.test(job)) {
                         it.remove();
-                        size--;
-                        if (levels[l].isEmpty()) {
-                            occupied.clear(l);
-                        }
+                        removed(l);
                         return job;
                     }
                 }
@@ -136,10 +133,7 @@ final class JobQueue {
             if (q == null || !q.removeFirstOccurrence(job)) {
                 return false;
             }
-            size--;
-            if (q.isEmpty()) {
-                occupied.clear(job.level);
-            }
+            removed(job.level);
             return true;
         } finally {
             lock.unlock();
@@ -183,10 +177,7 @@ final class JobQueue {
                 return null;
             }
             Batcher.Job job = levels[l].pollLast();
-            size--;
-            if (levels[l].isEmpty()) {
-                occupied.clear(l);
-            }
+            removed(l);
             return job;
         } finally {
             lock.unlock();
@@ -230,10 +221,15 @@ final class JobQueue {
 
     private Batcher.Job take(int level) {
         Batcher.Job job = levels[level].pollFirst();
+        removed(level);
+        return job;
+    }
+
+    /** One request left {@code level}; under the lock. */
+    private void removed(int level) {
         size--;
         if (levels[level].isEmpty()) {
             occupied.clear(level);
         }
-        return job;
     }
 }
