@@ -548,6 +548,54 @@ public class OpenInferenceIT extends EnclaveTestSupport {
     }
 
     /**
+     * What padding costs is counted in tokens, as the engine computed them, and shown where operators
+     * look: "hello" is [CLS] hello [SEP], 3 tokens, and "hello world how are you" 7, so one request with
+     * both computes 14 positions, of which 4 pad the short text. {@code /metrics} counts exactly that,
+     * and the management API and {@code model:stats} show the share since the version loaded.
+     */
+    @Test
+    public void paddingIsCountedInTokensAndShownWhereOperatorsLook() throws Exception {
+        ensureUsers();
+        double[] before = tokensAndPadding("1.0.0");
+        assertTrue("a text model has both counters: " + java.util.Arrays.toString(before), before[0] >= 0 && before[1] >= 0);
+        embed("1.0.0", "hello", "hello world how are you");
+        double[] after = tokensAndPadding("1.0.0");
+        assertEquals("two rows of 7 tokens", 14, after[0] - before[0], 0.0);
+        assertEquals("the short row padded from 3 to 7", 4, after[1] - before[1], 0.0);
+
+        Reply r = get("/enclave/v1/models/minilm", ANALYST);
+        assertEquals(r.body(), 200, r.status());
+        JsonNode tokens = null;
+        for (JsonNode v : r.json().get("versions")) {
+            if (v.get("version").asText().equals("1.0.0")) {
+                tokens = v.get("tokens");
+            }
+        }
+        assertNotNull(r.body(), tokens);
+        assertEquals(tokens.toString(), (long) after[0], tokens.get("computed").asLong());
+        assertEquals(tokens.toString(), (long) after[1], tokens.get("padding").asLong());
+        assertEquals(tokens.toString(), after[1] / after[0], tokens.get("paddingShare").asDouble(), 1e-9);
+
+        Map<String, String> row = statsRow(shellAsAdmin("model:stats minilm"), "1.0.0");
+        assertEquals(row.toString(), String.format(java.util.Locale.ROOT, "%.1f %%", 100 * after[1] / after[0]),
+                row.get("Padding"));
+    }
+
+    /** The version's {@code enclave_text_tokens_total} and {@code enclave_text_padding_tokens_total}; -1 when absent. */
+    private double[] tokensAndPadding(String version) throws Exception {
+        String labels = "{model=\"minilm\",version=\"" + version + "\"} ";
+        double[] counts = {-1, -1};
+        for (String l : get("/metrics").body().lines().toList()) {
+            if (l.startsWith("enclave_text_tokens_total" + labels)) {
+                counts[0] = Double.parseDouble(l.substring(("enclave_text_tokens_total" + labels).length()));
+            } else if (l.startsWith("enclave_text_padding_tokens_total" + labels)) {
+                counts[1] = Double.parseDouble(l.substring(("enclave_text_padding_tokens_total" + labels).length()));
+            }
+        }
+        return counts;
+    }
+
+    /**
      * A reset followed at once by a new setting keeps the new setting, in the running versions, in
      * ConfigAdmin and in its file, after File Install has answered the reset and scanned {@code etc/}
      * again. (Named factory configurations reuse their PID and file: File Install, answering the deletion

@@ -24,8 +24,10 @@ import io.enclave.api.Callers;
 import io.enclave.api.InferenceStats;
 import io.enclave.api.ModelDescriptor;
 import io.enclave.api.ModelRegistry;
+import io.enclave.api.ModelVersion;
 import io.enclave.api.Permission;
 import io.enclave.api.Router;
+import io.enclave.api.TokenCounts;
 import io.enclave.api.TrafficControl;
 import io.enclave.api.VersionStats;
 
@@ -65,6 +67,12 @@ public class ModelMBeans {
 
         /** Over the last minute's answers, how many requests each shared its engine call with (NaN: none). */
         double getMeanBatch();
+
+        /**
+         * For a text model, since it last loaded: the share of the token positions its batches computed
+         * that only padded a shorter text (NaN: no text model, or nothing computed yet).
+         */
+        double getPaddingShare();
 
         /** Requests admitted and waiting for a worker or their batch, now. */
         int getQueued();
@@ -231,6 +239,12 @@ public class ModelMBeans {
         @Override
         public double getMeanBatch() {
             return s().windowMeanBatch();
+        }
+
+        @Override
+        public double getPaddingShare() {
+            TokenCounts t = registry.find(model, version).map(ModelVersion::tokenCounts).orElse(null);
+            return t == null ? Double.NaN : t.paddingShare();
         }
 
         @Override

@@ -19,11 +19,13 @@ import io.enclave.api.ModelRegistry;
 import io.enclave.api.ModelState;
 import io.enclave.api.ModelVersion;
 import io.enclave.api.Router;
+import io.enclave.api.TokenCounts;
 import io.enclave.api.VersionStats;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -147,6 +149,26 @@ public class PrometheusMetrics implements InferenceObserver {
                 .callback(cb -> models.versions().forEach(v -> cb.call(batching.workers(v.descriptor().name(),
                         v.descriptor().version()), v.descriptor().name(), v.descriptor().version().toString())))
                 .register(registry);
+        // read from the engine's own counts (since the version last loaded), so a batch costs nothing more;
+        // a version without text to pad has no series
+        CounterWithCallback.builder().name("enclave_text_tokens_total")
+                .help("Token positions a text model's batches computed since it loaded, padding included")
+                .labelNames("model", "version")
+                .callback(cb -> models.versions().forEach(v -> {
+                    TokenCounts t = v.tokenCounts();
+                    if (t != null) {
+                        cb.call(t.tokens(), v.descriptor().name(), v.descriptor().version().toString());
+                    }
+                })).register(registry);
+        CounterWithCallback.builder().name("enclave_text_padding_tokens_total")
+                .help("Of those, positions that only padded a shorter text to its batch's longest (see maxPaddingRatio)")
+                .labelNames("model", "version")
+                .callback(cb -> models.versions().forEach(v -> {
+                    TokenCounts t = v.tokenCounts();
+                    if (t != null) {
+                        cb.call(t.padding(), v.descriptor().name(), v.descriptor().version().toString());
+                    }
+                })).register(registry);
         GaugeWithCallback.builder().name("enclave_traffic_weight")
                 .help("Share of the model's unversioned requests the version takes, 0 to 1").labelNames("model", "version")
                 .callback(cb -> {

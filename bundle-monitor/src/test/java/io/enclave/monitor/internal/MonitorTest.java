@@ -25,6 +25,7 @@ import io.enclave.api.ModelState;
 import io.enclave.api.ModelVersion;
 import io.enclave.api.NamedTensor;
 import io.enclave.api.Router;
+import io.enclave.api.TokenCounts;
 import io.enclave.api.VersionStats;
 
 class MonitorTest {
@@ -72,6 +73,11 @@ class MonitorTest {
         @Override
         public List<NamedTensor> infer(List<NamedTensor> inputs) {
             return List.of();
+        }
+
+        @Override
+        public TokenCounts tokenCounts() {
+            return new TokenCounts(1200, 300);
         }
     };
 
@@ -179,6 +185,8 @@ class MonitorTest {
         assertTrue(text.contains("enclave_queue_depth{model=\"minilm\",version=\"1.1.0\"} 7.0"), "what waits, as batching counts it");
         assertTrue(text.contains("enclave_workers{model=\"minilm\",version=\"1.1.0\"} 2.0"), "what computes, not what is in flight");
         assertTrue(text.contains("enclave_worker_threads{model=\"minilm\",version=\"1.1.0\"} 3.0"), "the pool, idle workers too");
+        assertTrue(text.contains("enclave_text_tokens_total{model=\"minilm\",version=\"1.1.0\"} 1200.0"), "as the engine counted");
+        assertTrue(text.contains("enclave_text_padding_tokens_total{model=\"minilm\",version=\"1.1.0\"} 300.0"));
         assertTrue(text.contains("jvm_memory_used_bytes"), "JVM metrics");
         assertTrue(text.contains("process_cpu_seconds_total"), "process metrics");
         assertTrue(!text.contains("enclave_gpu_utilization_ratio{"), "no GPU: absent, not zero");

@@ -20,6 +20,16 @@ public interface LoadedModel extends AutoCloseable {
      */
     List<NamedTensor> infer(List<NamedTensor> inputs);
 
+    /**
+     * For a model that pads the texts of a batch to a common length: the tokens its calls have computed
+     * since it loaded, and how many of them were padding.
+     *
+     * @return the counts so far, or null for a model that has no text to pad (this default)
+     */
+    default TokenCounts tokenCounts() {
+        return null;
+    }
+
     /** Frees native memory. Further {@link #infer} calls fail. */
     @Override
     void close();

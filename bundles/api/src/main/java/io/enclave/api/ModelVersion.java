@@ -28,6 +28,16 @@ public interface ModelVersion {
     String device();
 
     /**
+     * For a text model: the tokens its batches have computed since it last loaded, and how many of them
+     * only padded a shorter text to the batch's longest.
+     *
+     * @return the counts, or null while it is not loaded or when it has no text to pad (this default)
+     */
+    default TokenCounts tokenCounts() {
+        return null;
+    }
+
+    /**
      * Runs the model.
      *
      * @param inputs inputs already validated against the signature

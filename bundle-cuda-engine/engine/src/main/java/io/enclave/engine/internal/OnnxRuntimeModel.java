@@ -12,6 +12,7 @@ import io.enclave.api.InferenceException;
 import io.enclave.api.LoadedModel;
 import io.enclave.api.ModelDescriptor;
 import io.enclave.api.NamedTensor;
+import io.enclave.api.TokenCounts;
 
 /** A model loaded into an ONNX Runtime session, wrapped by DJL, with its pre- and post-processing. */
 final class OnnxRuntimeModel implements LoadedModel {
@@ -43,6 +44,11 @@ final class OnnxRuntimeModel implements LoadedModel {
 
     private NDList forward(NDManager manager, NDList inputs) {
         return model.getBlock().forward(new ParameterStore(manager, false), inputs, false);
+    }
+
+    @Override
+    public TokenCounts tokenCounts() {
+        return pipeline.tokenCounts();
     }
 
     @Override

@@ -13,6 +13,7 @@ import io.enclave.api.CryptoService;
 import io.enclave.api.ModelDescriptor;
 import io.enclave.api.ModelLoadException;
 import io.enclave.api.NamedTensor;
+import io.enclave.api.TokenCounts;
 
 /**
  * What happens around the graph: turning the declared inputs into graph inputs and graph outputs
@@ -26,6 +27,11 @@ interface Pipeline {
     }
 
     List<NamedTensor> run(List<NamedTensor> inputs, NDManager manager, Graph graph);
+
+    /** @return for a pipeline that pads texts in a batch, what its calls computed so far; else null */
+    default TokenCounts tokenCounts() {
+        return null;
+    }
 
     static Pipeline create(ModelDescriptor descriptor, OrtSession session, ArtifactSource source,
             Supplier<CryptoService> crypto) throws ModelLoadException, OrtException {

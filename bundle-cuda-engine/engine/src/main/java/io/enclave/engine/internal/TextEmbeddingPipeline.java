@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 import ai.djl.huggingface.tokenizers.Encoding;
@@ -31,6 +32,7 @@ import io.enclave.api.ModelDescriptor;
 import io.enclave.api.ModelLoadException;
 import io.enclave.api.NamedTensor;
 import io.enclave.api.TensorSpec;
+import io.enclave.api.TokenCounts;
 
 /**
  * Sentence embeddings from a BERT-style encoder: HuggingFace tokenizer, the graph, then mean
@@ -70,6 +72,10 @@ final class TextEmbeddingPipeline implements Pipeline {
     private final int dimension;
     private final OrtSession session;
     private final ConcurrentLinkedDeque<Scratch> idle = new ConcurrentLinkedDeque<>();
+    /** Token positions computed since load, padding included; added to before {@link #padding}. */
+    private final AtomicLong computed = new AtomicLong();
+    /** Of {@link #computed}, the positions that padded a shorter text; read before it. */
+    private final AtomicLong padding = new AtomicLong();
 
     /** Direct buffers for one call: the graph's three inputs and its hidden-state output. */
     private static final class Scratch {
@@ -166,6 +172,7 @@ final class TextEmbeddingPipeline implements Pipeline {
             seq = Math.max(seq, e.getIds().length);
         }
         int tokens = batch * seq;
+        int real = 0;
         Scratch s = take(tokens);
         try {
             long[] mask = new long[tokens];
@@ -174,6 +181,7 @@ final class TextEmbeddingPipeline implements Pipeline {
             for (int i = 0; i < batch; i++) {
                 Encoding e = encodings[i];
                 int n = e.getIds().length;
+                real += n;
                 s.ids.position(i * seq).put(e.getIds());
                 s.types.position(i * seq).put(e.getTypeIds());
                 System.arraycopy(e.getAttentionMask(), 0, mask, i * seq, n);
@@ -197,6 +205,7 @@ final class TextEmbeddingPipeline implements Pipeline {
                 // ONNX Runtime writes the hidden states straight into the pinned buffer (and computes no other output)
                 try (OrtSession.Result unused = session.run(feed, Map.of(hiddenOutput, hidden))) {
                     float[] pooled = meanPool(s.hidden, s.row, mask, batch, seq, dimension, normalize);
+                    counted(tokens, tokens - real);
                     return List.of(new NamedTensor(embeddingOutput, DataType.FP32, new long[] {batch, dimension}, pooled));
                 }
             } catch (OrtException e) {
@@ -206,6 +215,18 @@ final class TextEmbeddingPipeline implements Pipeline {
         } finally {
             give(s);
         }
+    }
+
+    private void counted(long tokens, long padded) {
+        // in this order, and read in the other: a reader that sees a batch's padding also sees its tokens
+        computed.addAndGet(tokens);
+        padding.addAndGet(padded);
+    }
+
+    @Override
+    public TokenCounts tokenCounts() {
+        long padded = padding.get();
+        return new TokenCounts(computed.get(), padded);
     }
 
     /** Sets every buffer of {@code s} to hold exactly {@code tokens} values from its start, as a tensor reads it. */

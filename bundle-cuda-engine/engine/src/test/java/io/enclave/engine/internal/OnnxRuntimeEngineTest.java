@@ -30,6 +30,7 @@ import io.enclave.api.LoadedModel;
 import io.enclave.api.ModelDescriptor;
 import io.enclave.api.ModelLoadException;
 import io.enclave.api.NamedTensor;
+import io.enclave.api.TokenCounts;
 import io.enclave.api.TensorSpec;
 
 /** The engine adapter on the real INT8 all-MiniLM-L6-v2 model, outside any container. */
@@ -126,6 +127,27 @@ class OnnxRuntimeEngineTest {
         float[] padded = embed("a cat sits on the mat",
                 "a much longer sentence about the financial results of the third quarter and the outlook")[0];
         assertTrue(cos(alone, padded) > 0.98, "cosine " + cos(alone, padded));
+    }
+
+    /**
+     * "hello" is [CLS] hello [SEP], 3 tokens, and "hello world how are you" 7: run together, the short
+     * row is padded by 4 to 7. Counted on a model of the test's own, so no other call adds to them.
+     */
+    @Test
+    void tokensComputedAndThosePaddingAShorterTextAreCounted() throws Exception {
+        ArtifactSource source = new Folder(MODEL, Map.of("model.onnx", "all-minilm-l6-v2-q.onnx",
+                "tokenizer.json", "all-minilm-l6-v2-q-tokenizer.json"));
+        try (LoadedModel own = engine.load(descriptor(source).build(), source)) {
+            TokenCounts start = own.tokenCounts();
+            own.infer(List.of(NamedTensor.ofStrings("text", "hello", "hello world how are you")));
+            TokenCounts both = own.tokenCounts();
+            assertEquals(14, both.tokens() - start.tokens(), "two rows of 7");
+            assertEquals(4, both.padding() - start.padding(), "the short row padded from 3 to 7");
+            own.infer(List.of(NamedTensor.ofStrings("text", "hello world how are you")));
+            TokenCounts alone = own.tokenCounts();
+            assertEquals(21, alone.tokens() - start.tokens());
+            assertEquals(4, alone.padding() - start.padding(), "a batch of one pads nothing");
+        }
     }
 
     @Test

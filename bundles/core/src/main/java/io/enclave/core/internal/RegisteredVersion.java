@@ -21,6 +21,7 @@ import io.enclave.api.ModelState;
 import io.enclave.api.ModelUnavailableException;
 import io.enclave.api.ModelVersion;
 import io.enclave.api.NamedTensor;
+import io.enclave.api.TokenCounts;
 
 /**
  * One installed model version and the engine-loaded model behind it. Requests hold the read lock
@@ -74,6 +75,16 @@ final class RegisteredVersion implements ModelVersion {
     public String device() {
         InferenceEngine e = engine;
         return state == ModelState.READY && e != null ? e.device() : null;
+    }
+
+    @Override
+    public TokenCounts tokenCounts() {
+        lock.readLock().lock();
+        try {
+            return loaded == null ? null : loaded.tokenCounts();
+        } finally {
+            lock.readLock().unlock();
+        }
     }
 
     /** @return how long the last successful load took, or -1 */

@@ -39,6 +39,7 @@ import io.enclave.api.ModelVersion;
 import io.enclave.api.Permission;
 import io.enclave.api.Router;
 import io.enclave.api.Slo;
+import io.enclave.api.TokenCounts;
 import io.enclave.api.TrafficControl;
 import io.enclave.api.TrafficRules;
 import io.enclave.api.VersionStats;
@@ -263,6 +264,14 @@ public class ModelResource {
             m.put("p50Ms", finite(s.p50Millis()));
             m.put("p99Ms", finite(s.p99Millis()));
             m.put("meanBatch", finite(s.windowMeanBatch()));
+            TokenCounts tokens = v.tokenCounts();
+            if (tokens != null) {
+                Map<String, Object> tk = new LinkedHashMap<>();
+                tk.put("computed", tokens.tokens());
+                tk.put("padding", tokens.padding());
+                tk.put("paddingShare", finite(tokens.paddingShare()));
+                m.put("tokens", tk);
+            }
             m.put("queued", batching.queued(model, ver));
             m.put("running", batching.running(model, ver));
             m.put("workerThreads", batching.workers(model, ver));

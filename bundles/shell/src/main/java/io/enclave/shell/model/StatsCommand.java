@@ -17,11 +17,13 @@ import io.enclave.api.InferenceStats;
 import io.enclave.api.ModelRegistry;
 import io.enclave.api.ModelVersion;
 import io.enclave.api.Slo;
+import io.enclave.api.TokenCounts;
 import io.enclave.api.VersionStats;
 
 @Service
 @Command(scope = "model", name = "stats", description = "Counts, latency percentiles, error ratio and mean batch per "
-        + "model version over a recent window, with what waits, what computes and the worker threads now")
+        + "model version over a recent window, a text model's padding since it loaded, and what waits, what computes "
+        + "and the worker threads now")
 public class StatsCommand implements Action {
     @Reference
     ModelRegistry registry;
@@ -54,6 +56,8 @@ public class StatsCommand implements Action {
         table.column("Error ratio").alignRight();
         // what a request shared its engine call with, averaged over the window's answers
         table.column("Mean batch").alignRight();
+        // a text model's token positions that only padded a shorter text, since it last loaded
+        table.column("Padding").alignRight();
         // live: admitted and waiting, engine calls under way, worker threads held
         table.column("Queued").alignRight();
         table.column("Running").alignRight();
@@ -67,9 +71,15 @@ public class StatsCommand implements Action {
                     TrafficText.millis(s.p95Millis()), TrafficText.millis(s.p99Millis()),
                     String.format(Locale.ROOT, "%.4f", s.windowErrorRate()),
                     Double.isNaN(s.windowMeanBatch()) ? "-" : String.format(Locale.ROOT, "%.2f", s.windowMeanBatch()),
+                    padding(v.tokenCounts()),
                     batching.queued(name, version), batching.running(name, version), batching.workers(name, version));
         }
         table.print(System.out);
         return null;
+    }
+
+    /** "12.5 %" of the tokens computed, or "-" for a model without text or before its first batch. */
+    static String padding(TokenCounts t) {
+        return t == null || t.tokens() == 0 ? "-" : String.format(Locale.ROOT, "%.1f %%", 100 * t.paddingShare());
     }
 }
