@@ -341,8 +341,14 @@ public final class Bench {
             for (int round = 0; round < 4; round++) {
                 int ratio = round % 2 == 0 ? 0 : BatchingSettings.DEFAULT_PADDING_RATIO;
                 server.paddingRatio(common.model(), ratio);
+                long[] before = server.tokens(common);
                 Map<String, Object> row = server.mixed(common, rare, every, 32, seconds);
+                long[] after = server.tokens(common);
                 row.put("maxPaddingRatio", ratio);
+                // as the engine counted them, over the round and its one-second warm-up
+                long computed = after[0] - before[0];
+                row.put("tokensComputed", computed);
+                row.put("paddingShare", computed == 0 ? null : round((double) (after[1] - before[1]) / computed, 3));
                 row.put("ratioToLimit", round(((Number) row.get("perSecond")).doubleValue() / mixLimit, 3));
                 rounds.add(row);
                 print(row);
@@ -354,12 +360,12 @@ public final class Bench {
         Path out = end(started, "bench-mixed.json");
         StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "%nin-process limit for the mix, each length at "
                 + "its best batch: %.1f req/s%n%n| max padding ratio | req/s | ratio to the limit | p50 ms | p99 ms | failed | "
-                + "Enclave cores |%n|---|---|---|---|---|---|---|%n", mixLimit));
+                + "Enclave cores | padding share of the tokens computed |%n|---|---|---|---|---|---|---|---|%n", mixLimit));
         double[] rate = new double[2];
         for (Map<String, Object> r : rounds) {
-            t.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s |%n", r.get("maxPaddingRatio"),
+            t.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s |%n", r.get("maxPaddingRatio"),
                     r.get("perSecond"), r.get("ratioToLimit"), r.get("p50Ms"), r.get("p99Ms"), r.get("failed"),
-                    r.get("serverCores")));
+                    r.get("serverCores"), r.get("paddingShare")));
             rate[(int) r.get("maxPaddingRatio") == 0 ? 0 : 1] += ((Number) r.get("perSecond")).doubleValue();
         }
         t.append(String.format(Locale.ROOT, "%nrequests per second grouped by length over padded together (mean of the "
@@ -1127,6 +1133,29 @@ public final class Bench {
                     + "  return wrk.format(nil, nil, nil, n % " + every + " == 0 and rare or common)\n"
                     + "end\n");
             return wrk(target(common), script, concurrency, secs, true);
+        }
+
+        /**
+         * The version's text tokens computed and, of those, padding, as {@code /metrics} counts them
+         * ({@code enclave_text_tokens_total}, {@code enclave_text_padding_tokens_total}); 0 when absent.
+         */
+        long[] tokens(Workload w) throws Exception {
+            String labels = "{model=\"" + w.model() + "\",version=\"" + w.version() + "\"} ";
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base() + "/metrics"))
+                    .header("Authorization", auth).GET().build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new IllegalStateException("GET /metrics: " + r.statusCode() + " " + r.body());
+            }
+            long[] counts = new long[2];
+            String[] names = {"enclave_text_tokens_total", "enclave_text_padding_tokens_total"};
+            for (String l : r.body().lines().toList()) {
+                for (int i = 0; i < names.length; i++) {
+                    if (l.startsWith(names[i] + labels)) {
+                        counts[i] = (long) Double.parseDouble(l.substring((names[i] + labels).length()));
+                    }
+                }
+            }
+            return counts;
         }
 
         /** Batches of up to 8 on up to two workers, as the long sentence's points run, with this many levels. */
