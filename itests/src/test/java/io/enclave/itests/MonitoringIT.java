@@ -206,6 +206,20 @@ public class MonitoringIT extends EnclaveTestSupport {
                     + "(bucket %d), Enclave %.4f s (bucket %d)%n", requests, promP99, a, ownP99, b);
             assertTrue("Prometheus p99 " + promP99 + " and Enclave's " + ownP99 + " are more than one bucket apart",
                     Math.abs(a - b) <= 1);
+
+            // texts of 3 and 7 tokens in one request: the short one is padded by 4, and Prometheus sees the
+            // engine's own counts, as the management API gives them
+            Reply padded = post("/v2/models/metered/infer", textRequest("padded", "hello", "hello world how are you"));
+            assertEquals(padded.body(), 200, padded.status());
+            JsonNode tokens = get("/enclave/v1/models/metered").json().get("versions").get(0).get("tokens");
+            assertTrue(tokens.toString(), tokens.get("padding").asLong() >= 4);
+            String computed = "sum(enclave_text_tokens_total{model=\"metered\",version=\"1.0.0\"})";
+            String padding = "sum(enclave_text_padding_tokens_total{model=\"metered\",version=\"1.0.0\"})";
+            await("Prometheus to see " + tokens, Duration.ofSeconds(30),
+                    () -> tokens.get("computed").asText().equals(scalar(plain, port, computed))
+                            && tokens.get("padding").asText().equals(scalar(plain, port, padding)));
+            System.out.printf("monitoring: tokens computed %s, of which padding %s, in Enclave and in Prometheus%n",
+                    tokens.get("computed"), tokens.get("padding"));
         } finally {
             metered.uninstall();
         }
