@@ -578,7 +578,7 @@ public class OpenInferenceIT extends EnclaveTestSupport {
 
         Map<String, String> row = statsRow(shellAsAdmin("model:stats minilm"), "1.0.0");
         assertEquals(row.toString(), String.format(java.util.Locale.ROOT, "%.1f %%", 100 * after[1] / after[0]),
-                row.get("Padding"));
+                row.get("Padding share"));
     }
 
     /** The version's {@code enclave_text_tokens_total} and {@code enclave_text_padding_tokens_total}; -1 when absent. */

@@ -57,7 +57,7 @@ public class StatsCommand implements Action {
         // what a request shared its engine call with, averaged over the window's answers
         table.column("Mean batch").alignRight();
         // a text model's token positions that only padded a shorter text, since it last loaded
-        table.column("Padding").alignRight();
+        table.column("Padding share").alignRight();
         // live: admitted and waiting, engine calls under way, worker threads held
         table.column("Queued").alignRight();
         table.column("Running").alignRight();
