@@ -216,13 +216,25 @@ public class OpenInferenceIT extends EnclaveTestSupport {
     /** A minilm version's gauge from {@code /metrics}; -1 when absent. */
     private int gauge(String name, String version) {
         try {
-            Reply r = get("/metrics");
-            String prefix = name + "{model=\"minilm\",version=\"" + version + "\"} ";
-            return r.body().lines().filter(l -> l.startsWith(prefix))
-                    .mapToInt(l -> (int) Double.parseDouble(l.substring(prefix.length()))).findFirst().orElse(-1);
+            return (int) series(version, -1, name)[0];
         } catch (Exception e) {
             throw new AssertionError("cannot read /metrics", e);
         }
+    }
+
+    /** The values of a minilm version's series {@code names} in {@code /metrics}, in that order; {@code absent} for one not there. */
+    private double[] series(String version, double absent, String... names) throws Exception {
+        String labels = "{model=\"minilm\",version=\"" + version + "\"} ";
+        double[] values = new double[names.length];
+        java.util.Arrays.fill(values, absent);
+        for (String l : get("/metrics").body().lines().toList()) {
+            for (int i = 0; i < names.length; i++) {
+                if (l.startsWith(names[i] + labels)) {
+                    values[i] = Double.parseDouble(l.substring((names[i] + labels).length()));
+                }
+            }
+        }
+        return values;
     }
 
     /**
@@ -583,16 +595,7 @@ public class OpenInferenceIT extends EnclaveTestSupport {
 
     /** The version's {@code enclave_text_tokens_total} and {@code enclave_text_padding_tokens_total}; -1 when absent. */
     private double[] tokensAndPadding(String version) throws Exception {
-        String labels = "{model=\"minilm\",version=\"" + version + "\"} ";
-        double[] counts = {-1, -1};
-        for (String l : get("/metrics").body().lines().toList()) {
-            if (l.startsWith("enclave_text_tokens_total" + labels)) {
-                counts[0] = Double.parseDouble(l.substring(("enclave_text_tokens_total" + labels).length()));
-            } else if (l.startsWith("enclave_text_padding_tokens_total" + labels)) {
-                counts[1] = Double.parseDouble(l.substring(("enclave_text_padding_tokens_total" + labels).length()));
-            }
-        }
-        return counts;
+        return series(version, -1, "enclave_text_tokens_total", "enclave_text_padding_tokens_total");
     }
 
     /**
@@ -720,16 +723,7 @@ public class OpenInferenceIT extends EnclaveTestSupport {
 
     /** Sum and count of the version's {@code enclave_batch_size} histogram in {@code /metrics}. */
     private double[] batchSizeSumAndCount(String version) throws Exception {
-        String labels = "{model=\"minilm\",version=\"" + version + "\"} ";
-        double[] sumAndCount = {0, 0};
-        for (String l : get("/metrics").body().lines().toList()) {
-            if (l.startsWith("enclave_batch_size_sum" + labels)) {
-                sumAndCount[0] = Double.parseDouble(l.substring(("enclave_batch_size_sum" + labels).length()));
-            } else if (l.startsWith("enclave_batch_size_count" + labels)) {
-                sumAndCount[1] = Double.parseDouble(l.substring(("enclave_batch_size_count" + labels).length()));
-            }
-        }
-        return sumAndCount;
+        return series(version, 0, "enclave_batch_size_sum", "enclave_batch_size_count");
     }
 
     /** One version's row of a {@code model:stats} table, by column name. */

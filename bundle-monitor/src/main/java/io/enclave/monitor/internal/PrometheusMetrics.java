@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.ToLongFunction;
 
 import org.osgi.framework.Version;
 import org.osgi.service.component.annotations.Activate;
@@ -151,24 +152,11 @@ public class PrometheusMetrics implements InferenceObserver {
                 .register(registry);
         // read from the engine's own counts (since the version last loaded), so a batch costs nothing more;
         // a version without text to pad has no series
-        CounterWithCallback.builder().name("enclave_text_tokens_total")
-                .help("Token positions a text model's batches computed since it loaded, padding included")
-                .labelNames("model", "version")
-                .callback(cb -> models.versions().forEach(v -> {
-                    TokenCounts t = v.tokenCounts();
-                    if (t != null) {
-                        cb.call(t.tokens(), v.descriptor().name(), v.descriptor().version().toString());
-                    }
-                })).register(registry);
-        CounterWithCallback.builder().name("enclave_text_padding_tokens_total")
-                .help("Of those, positions that only padded a shorter text to its batch's longest (see maxPaddingRatio)")
-                .labelNames("model", "version")
-                .callback(cb -> models.versions().forEach(v -> {
-                    TokenCounts t = v.tokenCounts();
-                    if (t != null) {
-                        cb.call(t.padding(), v.descriptor().name(), v.descriptor().version().toString());
-                    }
-                })).register(registry);
+        tokenCounter(models, "enclave_text_tokens_total",
+                "Token positions a text model's batches computed since it loaded, padding included", TokenCounts::tokens);
+        tokenCounter(models, "enclave_text_padding_tokens_total",
+                "Of those, positions that only padded a shorter text to its batch's longest (see maxPaddingRatio)",
+                TokenCounts::padding);
         GaugeWithCallback.builder().name("enclave_traffic_weight")
                 .help("Share of the model's unversioned requests the version takes, 0 to 1").labelNames("model", "version")
                 .callback(cb -> {
@@ -207,6 +195,17 @@ public class PrometheusMetrics implements InferenceObserver {
                 .callback(cb -> gpus.read().forEach(g -> cb.call(g.memoryUsedBytes(), Integer.toString(g.index()))))
                 .register(registry);
         JvmMetrics.builder().register(registry);
+    }
+
+    /** A counter per text version, read from its engine's {@link TokenCounts} at scrape time. */
+    private void tokenCounter(ModelRegistry models, String name, String help, ToLongFunction<TokenCounts> count) {
+        CounterWithCallback.builder().name(name).help(help).labelNames("model", "version")
+                .callback(cb -> models.versions().forEach(v -> {
+                    TokenCounts t = v.tokenCounts();
+                    if (t != null) {
+                        cb.call(count.applyAsLong(t), v.descriptor().name(), v.descriptor().version().toString());
+                    }
+                })).register(registry);
     }
 
     private Histogram latency(String name, String help) {
