@@ -42,12 +42,13 @@ final class BinaryTensors {
                 if (b.remaining() < 4) {
                     throw new InvalidInputException("input '" + name + "': binary data ends inside element " + i);
                 }
-                int n = b.getInt();
-                if (n < 0 || n > b.remaining()) {
+                // the protocol's length prefix is unsigned: name 0xffffffff as the 4 GiB it claims, not as -1
+                long n = Integer.toUnsignedLong(b.getInt());
+                if (n > b.remaining()) {
                     throw new InvalidInputException("input '" + name + "': element " + i + " claims " + n
                             + " bytes but only " + b.remaining() + " are left");
                 }
-                out[i] = new byte[n];
+                out[i] = new byte[(int) n];
                 b.get(out[i]);
             }
             if (b.hasRemaining()) {

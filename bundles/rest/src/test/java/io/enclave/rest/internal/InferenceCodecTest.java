@@ -259,4 +259,17 @@ class InferenceCodecTest {
         assertTrue(assertThrows(InvalidInputException.class, () -> codec.decode(withBinary(lying, binary),
                 lying.getBytes(StandardCharsets.UTF_8).length)).getMessage().contains("take 12"));
     }
+
+    @Test
+    void aStringsLengthPrefixIsReadUnsignedAndMayNotRunPastItsInput() {
+        String json = "{\"inputs\": [{\"name\": \"t\", \"datatype\": \"BYTES\", \"shape\": [1], "
+                + "\"parameters\": {\"binary_data_size\": 9}}]}";
+        int head = json.getBytes(StandardCharsets.UTF_8).length;
+        byte[] huge = {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 'h', 'e', 'l', 'l', 'o'};
+        assertEquals("input 't': element 0 claims 4294967295 bytes but only 5 are left",
+                assertThrows(InvalidInputException.class, () -> codec.decode(withBinary(json, huge), head)).getMessage());
+        byte[] fits = {5, 0, 0, 0, 'h', 'e', 'l', 'l', 'o'};
+        assertEquals("hello", new String(codec.decode(withBinary(json, fits), head).inputs().get(0).bytes()[0],
+                StandardCharsets.UTF_8));
+    }
 }
