@@ -656,9 +656,18 @@ public class OpenInferenceIT extends EnclaveTestSupport {
                 assertEquals(v.toString(), 0, v.get("queued").asInt());
             }
 
+            assertEquals("{}", get("/enclave/v1/models/minilm/batching", ANALYST).json().toString());
+
             Reply tuned = put("/enclave/v1/models/minilm/batching", "{\"maxBatchSize\": 16, \"queueCapacity\": 2048}", admin());
             assertEquals(tuned.body(), 200, tuned.status());
             assertEquals("{\"maxBatchSize\":16,\"queueCapacity\":2048}", tuned.json().get("batchingOverride").toString());
+            // the override reads back in the shape PUT takes, and putting it back changes nothing
+            Reply read = get("/enclave/v1/models/minilm/batching", ANALYST);
+            assertEquals(read.body(), 200, read.status());
+            assertEquals("{\"maxBatchSize\":16,\"queueCapacity\":2048}", read.json().toString());
+            assertEquals(200, put("/enclave/v1/models/minilm/batching", read.body(), admin()).status());
+            assertEquals(read.body(), get("/enclave/v1/models/minilm/batching", ANALYST).body());
+            assertEquals(404, get("/enclave/v1/models/nope/batching", ANALYST).status());
             for (JsonNode v : tuned.json().get("versions")) {
                 assertEquals(v.toString(), 16, v.get("batching").get("maxBatchSize").asInt());
                 assertEquals(v.toString(), 2048, v.get("batching").get("queueCapacity").asInt());
@@ -714,6 +723,7 @@ public class OpenInferenceIT extends EnclaveTestSupport {
             Reply reset = put("/enclave/v1/models/minilm/batching", "{}", admin());
             assertEquals(reset.body(), 200, reset.status());
             assertEquals("{}", reset.json().get("batchingOverride").toString());
+            assertEquals("{}", get("/enclave/v1/models/minilm/batching", ANALYST).json().toString());
             assertEquals(before.json().get("versions").get(0).get("batching"), reset.json().get("versions").get(0).get("batching"));
             assertEquals(32, batching.settings("minilm", v1).maxBatchSize());
         } finally {

@@ -75,6 +75,8 @@ public class SecurityIT extends EnclaveTestSupport {
                 new Endpoint("GET", "/enclave/v1/models", 200, 200, 200, 401),
                 new Endpoint("GET", "/enclave/v1/models/minilm", 200, 200, 200, 401),
                 new Endpoint("GET", "/enclave/v1/openapi.yaml", 200, 200, 200, 401),
+                new Endpoint("GET", "/enclave/v1/models/minilm/traffic", 200, 200, 200, 401),
+                new Endpoint("GET", "/enclave/v1/models/minilm/batching", 200, 200, 200, 401),
                 new Endpoint("PUT", "/enclave/v1/models/minilm/traffic", 200, 403, 403, 401, "{\"stable\": \"1.1.0\"}"),
                 new Endpoint("PUT", "/enclave/v1/models/minilm/batching", 200, 403, 403, 401, "{}"),
                 new Endpoint("POST", "/enclave/v1/models/minilm/promote", 409, 403, 403, 401, ""),

@@ -189,6 +189,20 @@ public class TrafficIT extends EnclaveTestSupport {
         Reply r = put("/enclave/v1/models/minilm/traffic", "{\"stable\": \"1.0.0\", \"canary\": {\"version\": \"1.1.0\", "
                 + "\"percent\": 30}, \"stickyHeader\": \"Enclave-Route-Key\"}", admin());
         assertEquals(r.body(), 200, r.status());
+        // the rules read back in the shape PUT takes, so a client can change one field and put them back
+        Reply rules = get("/enclave/v1/models/minilm/traffic", AUDITOR);
+        assertEquals(rules.body(), 200, rules.status());
+        assertEquals("{\"stable\":\"1.0.0\",\"canary\":{\"version\":\"1.1.0\",\"percent\":30.0},\"shadow\":null,"
+                + "\"pinned\":null,\"stickyHeader\":\"Enclave-Route-Key\"}", rules.json().toString());
+        TrafficRules set = getOsgiService(TrafficControl.class).rules("minilm");
+        Reply back = put("/enclave/v1/models/minilm/traffic", rules.body(), admin());
+        assertEquals(back.body(), 200, back.status());
+        TrafficRules again = getOsgiService(TrafficControl.class).rules("minilm");
+        assertEquals(set.stable(), again.stable());
+        assertEquals(set.canary(), again.canary());
+        assertEquals(set.canaryPercent(), again.canaryPercent(), 0.0);
+        assertEquals(set.stickyHeader(), again.stickyHeader());
+        assertEquals(404, get("/enclave/v1/models/nope/traffic", AUDITOR).status());
         try (Load load = load("minilm", 16, "Enclave-Route-Key", t -> "client-" + t)) {
             load.awaitInPhase(0, 1600, Duration.ofMinutes(3));
             load.close();

@@ -143,6 +143,18 @@ public class ModelResource {
     }
 
     /**
+     * The model's traffic rules in the shape {@code PUT} takes them, so a client can read them, change one
+     * field and put them back: fields not in force are null, and {@code slo} is left out when none applies.
+     */
+    @GET
+    @Path("{model}/traffic")
+    @Guard(Permission.MODEL_READ)
+    public Response getTraffic(@PathParam("model") String model) {
+        known(model);
+        return ok(rules(traffic.rules(model)));
+    }
+
+    /**
      * Replaces the model's traffic rules: {@code {"stable": "1.0.0", "canary": {"version": "1.1.0",
      * "percent": 10}, "shadow": null, "pinned": null, "stickyHeader": "Enclave-Route-Key", "slo":
      * {...}}}. Fields left out are cleared.
@@ -181,6 +193,19 @@ public class ModelResource {
         }
         traffic.set(b.build());
         return ok(view(model));
+    }
+
+    /**
+     * The model's batching override in the shape {@code PUT} takes it: only the settings it names, and
+     * {@code {}} when every version follows its {@code model.json}. What each version runs with is in
+     * {@link #get}'s {@code versions[].batching}.
+     */
+    @GET
+    @Path("{model}/batching")
+    @Guard(Permission.MODEL_READ)
+    public Response getBatching(@PathParam("model") String model) {
+        known(model);
+        return ok(batching.override(model).map(BatchingOverride::named).orElse(Map.of()));
     }
 
     /**
@@ -290,16 +315,34 @@ public class ModelResource {
             }
             versions.add(m);
         }
-        Map<String, Object> t = new LinkedHashMap<>();
-        t.put("stable", str(r.stable()));
-        t.put("canary", r.canary() == null ? null : Map.of("version", r.canary().toString(), "percent", r.canaryPercent()));
-        t.put("shadow", str(r.shadow()));
-        t.put("pinned", str(r.pinned()));
-        t.put("stickyHeader", r.stickyHeader());
+        Map<String, Object> t = rules(r);
         t.put("previous", str(r.previous()));
         if (r.rolledBack() != null) {
             t.put("rolledBack", Map.of("version", r.rolledBack().toString(), "reason", String.valueOf(r.rolledBackReason())));
         }
+        t.put("revision", r.revision());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("name", model);
+        out.put("versions", versions);
+        out.put("traffic", t);
+        out.put("batchingOverride", batching.override(model).map(BatchingOverride::named).orElse(Map.of()));
+        return out;
+    }
+
+    /** The rules as {@link #putTraffic} takes them. */
+    private static Map<String, Object> rules(TrafficRules r) {
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("stable", str(r.stable()));
+        Map<String, Object> canary = null;
+        if (r.canary() != null) {
+            canary = new LinkedHashMap<>();
+            canary.put("version", r.canary().toString());
+            canary.put("percent", r.canaryPercent());
+        }
+        t.put("canary", canary);
+        t.put("shadow", str(r.shadow()));
+        t.put("pinned", str(r.pinned()));
+        t.put("stickyHeader", r.stickyHeader());
         if (r.slo().active()) {
             Map<String, Object> slo = new LinkedHashMap<>();
             slo.put("maxErrorRate", finite(r.slo().maxErrorRate()));
@@ -310,13 +353,7 @@ public class ModelResource {
             slo.put("autoPromote", r.slo().autoPromote());
             t.put("slo", slo);
         }
-        t.put("revision", r.revision());
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("name", model);
-        out.put("versions", versions);
-        out.put("traffic", t);
-        out.put("batchingOverride", batching.override(model).map(BatchingOverride::named).orElse(Map.of()));
-        return out;
+        return t;
     }
 
     /** What a version is to its model's traffic, for people reading a listing. */
