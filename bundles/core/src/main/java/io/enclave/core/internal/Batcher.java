@@ -89,11 +89,11 @@ final class Batcher {
         }
 
         /** Why it was not started in time, naming the limit that applied to it. */
-        OverloadedException late(String version, long deadlineMillis) {
+        OverloadedException late(String version, long deadlineMillis, int retryAfterSeconds) {
             return new OverloadedException(version + " could not start this request within "
                     + (callerTimeoutNanos > 0
                             ? "the timeout of " + TimeUnit.NANOSECONDS.toMicros(callerTimeoutNanos) + " µs it asked for"
-                            : "its deadline of " + deadlineMillis + " ms"), 1);
+                            : "its deadline of " + deadlineMillis + " ms"), retryAfterSeconds);
         }
     }
 
@@ -118,6 +118,8 @@ final class Batcher {
     private volatile long nanosPerRowDeviation;
     /** Rows per batch, a moving average over batches, times 16 (so small averages keep their fraction). */
     private volatile int rowsPerBatch16;
+    /** Rows per request, a moving average over batches, times 16. */
+    private volatile int rowsPerRequest16;
     private volatile BatchingSettings settings;
     private volatile boolean closed;
     private final long idleRetireNanos;
@@ -179,6 +181,23 @@ final class Batcher {
     /** @return the recent compute time per row in nanoseconds, 0 before the first batch */
     long nanosPerRow() {
         return nanosPerRow;
+    }
+
+    /**
+     * When a refused caller may find room: the time the requests now waiting take at the recent pace
+     * (their recent rows each, at the recent time per row, over the workers), in the whole seconds
+     * {@code Retry-After} counts. At least 1, and at most the deadline: a request that would wait
+     * longer than that is dropped anyway. 1 before anything ran.
+     */
+    int retryAfterSeconds() {
+        long perRow = nanosPerRow;
+        long atMost = Math.max(1, TimeUnit.MILLISECONDS.toSeconds(settings.deadlineMillis() + 999));
+        if (perRow == 0) {
+            return 1;
+        }
+        double rows = queued.get() * Math.max(16, rowsPerRequest16) / 16.0;
+        double seconds = rows * perRow / Math.max(1, workers.get()) / 1e9;
+        return (int) Math.max(1, Math.min(atMost, (long) Math.ceil(seconds)));
     }
 
     /** @return how many rows a batch waits for while another batch computes: half the recent average */
@@ -243,12 +262,13 @@ final class Batcher {
                 Job displaced = queue.pollLessUrgentThan(job.level);
                 if (displaced == null) {
                     throw new OverloadedException(name + " is overloaded: " + s.queueCapacity() + " requests are already "
-                            + "waiting", 1);
+                            + "waiting", retryAfterSeconds());
                 }
                 // its place in the count passes to the newcomer; its caller hears what a full queue says
                 if (displaced.take()) {
                     displaced.result.completeExceptionally(new OverloadedException(name + " is overloaded: "
-                            + s.queueCapacity() + " requests are waiting, and a more urgent one took this one's place", 1));
+                            + s.queueCapacity() + " requests are waiting, and a more urgent one took this one's place",
+                            retryAfterSeconds()));
                 }
             }
             queue.add(job);
@@ -280,7 +300,7 @@ final class Batcher {
             if (queue.remove(job)) {
                 queued.decrementAndGet();
             }
-            job.result.completeExceptionally(job.late(name, settings.deadlineMillis()));
+            job.result.completeExceptionally(job.late(name, settings.deadlineMillis(), retryAfterSeconds()));
         }
     }
 
@@ -465,7 +485,7 @@ final class Batcher {
                 continue;
             }
             if (now > j.deadline) {
-                j.result.completeExceptionally(j.late(name, settings.deadlineMillis()));
+                j.result.completeExceptionally(j.late(name, settings.deadlineMillis(), retryAfterSeconds()));
             } else {
                 live.add(j);
             }
@@ -482,7 +502,7 @@ final class Batcher {
         try {
             if (live.size() == 1) {
                 List<NamedTensor> out = engine.apply(live.get(0).inputs);
-                measured(now, rows);
+                measured(now, rows, 1);
                 live.get(0).result.complete(out);
                 return;
             }
@@ -493,7 +513,7 @@ final class Batcher {
                 counts[i] = live.get(i).rows;
             }
             List<NamedTensor> out = engine.apply(Tensors.concat(inputs));
-            measured(now, rows);
+            measured(now, rows, live.size());
             List<List<NamedTensor>> outputs = Tensors.split(out, counts);
             for (int i = 0; i < live.size(); i++) {
                 live.get(i).result.complete(outputs.get(i));
@@ -508,13 +528,19 @@ final class Batcher {
         }
     }
 
-    /** Folds one batch's compute time into the per-row average (weight 1/8: follows load within a few batches). */
-    private void measured(long started, int rows) {
+    /**
+     * Folds one batch's compute time into the per-row average, and its rows into the per-batch and
+     * per-request ones (weight 1/8: follows load within a few batches).
+     */
+    private void measured(long started, int rows, int requests) {
         if (rows <= 0) {
             return;
         }
         int r16 = rowsPerBatch16;
         rowsPerBatch16 = r16 == 0 ? rows * 16 : r16 + (rows * 16 - r16) / 8;
+        int q16 = rowsPerRequest16;
+        int sampleQ16 = rows * 16 / requests;
+        rowsPerRequest16 = q16 == 0 ? sampleQ16 : q16 + (sampleQ16 - q16) / 8;
         long sample = (System.nanoTime() - started) / rows;
         long prev = nanosPerRow;
         // a lost update between two workers only drops one sample

@@ -293,6 +293,40 @@ class BatcherTest {
     }
 
     @Test
+    void retryAfterIsWhatTheWaitingRequestsTakeAtTheRecentPaceAndNoMoreThanTheDeadline() throws Exception {
+        millisPerRow = 300;
+        List<NamedTensor> twoRows = List.of(new NamedTensor("x", DataType.FP32, new long[] {2, 2}, new float[4]));
+        Batcher b = new Batcher("t", new BatchingSettings(1, 0, 4, 1, 1, 30_000), this::engine);
+        try {
+            // idle: it runs on this thread, 2 rows in 0.6 s, and sets the pace
+            b.submit(twoRows).result.get(5, TimeUnit.SECONDS);
+            gate = new CountDownLatch(1);
+            entered = new CountDownLatch(1);
+            var held = java.util.concurrent.CompletableFuture.supplyAsync(() -> b.submit(twoRows).result.join());
+            assertTrue(entered.await(5, TimeUnit.SECONDS), "the caller reached the engine");
+            List<Batcher.Job> waiting = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                waiting.add(b.submit(twoRows));
+            }
+            OverloadedException full = assertThrows(OverloadedException.class, () -> b.submit(twoRows));
+            // four requests of two rows at 0.3 s a row on one worker: 2.4 s, so come back in 3
+            assertEquals(3, full.retryAfterSeconds(), full.getMessage());
+
+            // never past the deadline: a request that would wait longer is dropped anyway
+            b.reconfigure(new BatchingSettings(1, 0, 4, 1, 1, 1_000));
+            assertEquals(1, assertThrows(OverloadedException.class, () -> b.submit(twoRows)).retryAfterSeconds());
+            millisPerRow = 0;
+            gate.countDown();
+            held.get(5, TimeUnit.SECONDS);
+            for (Batcher.Job j : waiting) {
+                assertEquals(2, j.result.get(5, TimeUnit.SECONDS).get(0).shape()[0], "the refusals cost the waiting nothing");
+            }
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
     void withPriorityLevelsTheMostUrgentWaitingRequestRunsFirstAndEachLevelKeepsItsOrder() throws Exception {
         gate = new CountDownLatch(1);
         // three levels, default 2; one row a batch, so the order of batches is the order of requests
