@@ -36,8 +36,8 @@ public class EngineRegistrar {
     @ObjectClassDefinition(name = "Enclave ONNX Runtime engine",
             description = "Threads ONNX Runtime uses for each loaded model")
     public @interface Config {
-        @AttributeDefinition(description = "Threads within one operator; 0 lets ONNX Runtime decide (on some "
-                + "machines that is one thread per call)")
+        @AttributeDefinition(description = "Threads one call may use; 0 sizes them from the cores: the cores over "
+                + "the most workers the version's model.json allows, at least 1")
         int intraOpThreads() default 0;
 
         @AttributeDefinition(description = "Operators run in parallel within one inference; 1 runs them in sequence")

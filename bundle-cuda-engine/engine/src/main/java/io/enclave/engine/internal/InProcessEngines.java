@@ -12,7 +12,7 @@ public final class InProcessEngines {
     private InProcessEngines() {
     }
 
-    /** @param intraOpThreads 0 lets ONNX Runtime decide, as the server does by default */
+    /** @param intraOpThreads 0 sizes them from the cores over the version's workers, as the server does by default */
     public static InferenceEngine onnxRuntime(int intraOpThreads, int interOpThreads) throws Exception {
         String version = Djl.call(() -> Engine.getEngine(Djl.ONNX_RUNTIME).getVersion());
         return new OnnxRuntimeEngine("cpu", version, new EngineSettings(intraOpThreads, interOpThreads), () -> null);

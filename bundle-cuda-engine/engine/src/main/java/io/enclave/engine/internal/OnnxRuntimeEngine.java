@@ -16,6 +16,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.enclave.api.ArtifactSource;
+import io.enclave.api.BatchingSettings;
 import io.enclave.api.CryptoService;
 import io.enclave.api.EngineThreads;
 import io.enclave.api.InferenceEngine;
@@ -78,16 +79,20 @@ final class OnnxRuntimeEngine implements InferenceEngine {
 
     private LoadedModel open(ModelDescriptor descriptor, ArtifactSource source, byte[] graph) throws Exception {
         EngineSettings threads;
+        int cores = Runtime.getRuntime().availableProcessors();
+        int maxWorkers;
         try {
             threads = settings.over(EngineThreads.from(descriptor.properties().get(EngineThreads.PROPERTY)));
+            // the workers its model.json allows; a later model:tune changes them, not a loaded session
+            maxWorkers = BatchingSettings.declared(descriptor.properties().get(BatchingSettings.PROPERTY)).maxWorkers();
         } catch (IllegalArgumentException e) {
             throw new ModelLoadException(descriptor + ": " + e.getMessage(), e);
         }
-        OrtSession session = createSession(graph, threads);
-        if (!threads.equals(settings)) {
-            LOG.info("{}: ONNX Runtime session with {} (its model.json's \"threads\"; the engine's: {})", descriptor,
-                    threads, settings);
-        }
+        EngineSettings sized = threads.sizedFor(cores, maxWorkers);
+        OrtSession session = createSession(graph, sized);
+        LOG.info("{}: ONNX Runtime session with {}{}", descriptor, sized, threads.intraOpThreads() == 0
+                ? " (" + cores + " cores over up to " + maxWorkers + " workers)"
+                : threads.equals(settings) ? "" : " (its model.json's \"threads\"; the engine's: " + settings + ")");
         Model model;
         try {
             model = Model.newInstance(descriptor.id(), Device.cpu(), Djl.ONNX_RUNTIME);

@@ -229,7 +229,46 @@ class OnnxRuntimeEngineTest {
                 wrong.getMessage());
     }
 
+    /**
+     * The engine's default intra-op threads (0) are sized from the cores over the workers the version may
+     * run at once, not left to ONNX Runtime, which gives every call a thread per physical core: a version
+     * with a worker per core (the default) gets one thread a call, one held to a single worker all cores.
+     */
+    @Test
+    void theDefaultIntraOpThreadsShareTheCoresAmongTheVersionsWorkers() throws Exception {
+        int cores = Runtime.getRuntime().availableProcessors();
+        OnnxRuntimeEngine sized = new OnnxRuntimeEngine("cpu", engine.version(), new EngineSettings(0, 1, false), () -> null);
+        ArtifactSource source = new Folder(MODEL, Map.of("model.onnx", "all-minilm-l6-v2-q.onnx",
+                "tokenizer.json", "all-minilm-l6-v2-q-tokenizer.json"));
+        LoadedModel perCore = loadOn(sized, "ortsizedn", descriptor(source).build(), source);
+        LoadedModel single = loadOn(sized, "ortsized1", descriptor(source)
+                .properties(Map.of("batching", Map.of("maxWorkers", 1))).build(), source);
+        try {
+            assertEquals(0, threadsNamed("ortsizedn"), "a worker per core: one thread a call, no pool");
+            assertEquals(cores - 1, threadsNamed("ortsized1"), "one worker: every core, the caller and a pool of "
+                    + (cores - 1));
+            NamedTensor text = NamedTensor.ofStrings("text", "the invoice was paid on time");
+            assertArrayEquals(perCore.infer(List.of(text)).get(0).floats(), single.infer(List.of(text)).get(0).floats(), 1e-5f);
+        } finally {
+            perCore.close();
+            single.close();
+        }
+
+        EngineSettings auto = new EngineSettings(0, 1);
+        assertEquals(1, auto.sizedFor(2, 2).intraOpThreads());
+        assertEquals(8, auto.sizedFor(16, 2).intraOpThreads());
+        assertEquals(5, auto.sizedFor(16, 3).intraOpThreads(), "what does not divide evenly is left over");
+        assertEquals(1, auto.sizedFor(16, 16).intraOpThreads());
+        assertEquals(1, auto.sizedFor(2, 8).intraOpThreads(), "never below one");
+        assertEquals(3, new EngineSettings(3, 1).sizedFor(16, 2).intraOpThreads(), "a number set stays as set");
+    }
+
     private static LoadedModel loadOn(String threadName, ModelDescriptor d, ArtifactSource source) throws Exception {
+        return loadOn(engine, threadName, d, source);
+    }
+
+    private static LoadedModel loadOn(OnnxRuntimeEngine engine, String threadName, ModelDescriptor d, ArtifactSource source)
+            throws Exception {
         LoadedModel[] loaded = new LoadedModel[1];
         Exception[] failed = new Exception[1];
         Path[] task = new Path[1];
