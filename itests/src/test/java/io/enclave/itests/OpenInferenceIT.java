@@ -653,10 +653,22 @@ public class OpenInferenceIT extends EnclaveTestSupport {
                 assertEquals(v.toString(), s.maxBatchSize(), v.get("batching").get("maxBatchSize").asInt());
                 assertEquals(v.toString(), s.deadlineMillis(), v.get("batching").get("deadlineMs").asLong());
                 assertTrue(v.toString(), v.get("workerThreads").asInt() >= s.minWorkers());
+                // minilm names no workers, so it has one per core, and each call one engine thread
+                assertEquals(v.toString(), 1, v.get("engineThreads").get("intraOp").asInt());
+                assertEquals(v.toString(), getOsgiService(io.enclave.api.ModelRegistry.class).find("minilm",
+                        Version.parseVersion(v.get("version").asText()))
+                        .orElseThrow().threads().intraOp().intValue(), v.get("engineThreads").get("intraOp").asInt());
                 assertEquals(v.toString(), 0, v.get("queued").asInt());
             }
 
             assertEquals("{}", get("/enclave/v1/models/minilm/batching", ANALYST).json().toString());
+
+            String tune = shellAsAdmin("model:tune minilm");
+            List<String> header = java.util.Arrays.stream(tune.lines().filter(l -> l.startsWith("Version")).findFirst()
+                    .orElseThrow().split("\\|")).map(String::trim).toList();
+            List<String> row = java.util.Arrays.stream(tune.lines().filter(l -> l.startsWith("1.0.0")).findFirst()
+                    .orElseThrow().split("\\|")).map(String::trim).toList();
+            assertEquals(tune, "1", row.get(header.indexOf("Threads a call")));
 
             Reply tuned = put("/enclave/v1/models/minilm/batching", "{\"maxBatchSize\": 16, \"queueCapacity\": 2048}", admin());
             assertEquals(tuned.body(), 200, tuned.status());

@@ -30,6 +30,17 @@ public interface LoadedModel extends AutoCloseable {
         return null;
     }
 
+    /**
+     * The threads the engine runs this model's calls with, as it resolved them when loading: the count
+     * each call may use, the operators run side by side, and whether its threads spin.
+     *
+     * @return them, or null when the engine does not say (this default)
+     * @since 2.8
+     */
+    default EngineThreads threads() {
+        return null;
+    }
+
     /** Frees native memory. Further {@link #infer} calls fail. */
     @Override
     void close();

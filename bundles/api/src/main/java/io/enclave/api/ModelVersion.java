@@ -38,6 +38,16 @@ public interface ModelVersion {
     }
 
     /**
+     * The threads its engine runs each call with, as resolved when it loaded (every component named).
+     *
+     * @return them, or null while it is not loaded or when its engine does not say (this default)
+     * @since 2.8
+     */
+    default EngineThreads threads() {
+        return null;
+    }
+
+    /**
      * Runs the model.
      *
      * @param inputs inputs already validated against the signature

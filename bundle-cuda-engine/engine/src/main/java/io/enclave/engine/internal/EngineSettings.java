@@ -45,6 +45,11 @@ record EngineSettings(int intraOpThreads, int interOpThreads, boolean spinning) 
         return new EngineSettings(Math.max(1, cores / Math.max(1, maxWorkers)), interOpThreads, spinning);
     }
 
+    /** @return these settings as the API names a session's threads, every component given */
+    EngineThreads named() {
+        return new EngineThreads(intraOpThreads, interOpThreads, spinning);
+    }
+
     @Override
     public String toString() {
         return "intra-op threads " + (intraOpThreads == 0 ? "sized from the cores" : intraOpThreads) + ", inter-op threads "

@@ -104,7 +104,7 @@ final class OnnxRuntimeEngine implements InferenceEngine {
             // the block attaches itself, and so the session, to the model's manager: closing the model frees both
             model.setBlock(new OrtSymbolBlock(session, (OrtNDManager) model.getNDManager()));
             Pipeline pipeline = Pipeline.create(descriptor, session, source, crypto);
-            return new OnnxRuntimeModel(descriptor, model, pipeline);
+            return new OnnxRuntimeModel(descriptor, model, pipeline, sized.named());
         } catch (Exception | Error e) {
             model.close();
             throw e;

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import io.enclave.api.EnclaveException;
+import io.enclave.api.EngineThreads;
 import io.enclave.api.InferenceException;
 import io.enclave.api.LoadedModel;
 import io.enclave.api.ModelDescriptor;
@@ -19,12 +20,14 @@ final class OnnxRuntimeModel implements LoadedModel {
     private final ModelDescriptor descriptor;
     private final Model model;
     private final Pipeline pipeline;
+    private final EngineThreads threads;
     private volatile boolean closed;
 
-    OnnxRuntimeModel(ModelDescriptor descriptor, Model model, Pipeline pipeline) {
+    OnnxRuntimeModel(ModelDescriptor descriptor, Model model, Pipeline pipeline, EngineThreads threads) {
         this.descriptor = descriptor;
         this.model = model;
         this.pipeline = pipeline;
+        this.threads = threads;
     }
 
     @Override
@@ -49,6 +52,11 @@ final class OnnxRuntimeModel implements LoadedModel {
     @Override
     public TokenCounts tokenCounts() {
         return pipeline.tokenCounts();
+    }
+
+    @Override
+    public EngineThreads threads() {
+        return threads;
     }
 
     @Override

@@ -247,6 +247,9 @@ class OnnxRuntimeEngineTest {
             assertEquals(0, threadsNamed("ortsizedn"), "a worker per core: one thread a call, no pool");
             assertEquals(cores - 1, threadsNamed("ortsized1"), "one worker: every core, the caller and a pool of "
                     + (cores - 1));
+            // and the model says what it runs with, for operators to see
+            assertEquals(new io.enclave.api.EngineThreads(1, 1, false), perCore.threads());
+            assertEquals(new io.enclave.api.EngineThreads(cores, 1, false), single.threads());
             NamedTensor text = NamedTensor.ofStrings("text", "the invoice was paid on time");
             assertArrayEquals(perCore.infer(List.of(text)).get(0).floats(), single.infer(List.of(text)).get(0).floats(), 1e-5f);
         } finally {

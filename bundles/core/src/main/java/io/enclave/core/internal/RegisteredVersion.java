@@ -21,6 +21,7 @@ import io.enclave.api.ModelState;
 import io.enclave.api.ModelUnavailableException;
 import io.enclave.api.ModelVersion;
 import io.enclave.api.NamedTensor;
+import io.enclave.api.EngineThreads;
 import io.enclave.api.TokenCounts;
 
 /**
@@ -82,6 +83,16 @@ final class RegisteredVersion implements ModelVersion {
         lock.readLock().lock();
         try {
             return loaded == null ? null : loaded.tokenCounts();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public EngineThreads threads() {
+        lock.readLock().lock();
+        try {
+            return loaded == null ? null : loaded.threads();
         } finally {
             lock.readLock().unlock();
         }

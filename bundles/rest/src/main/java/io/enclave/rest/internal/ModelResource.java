@@ -39,6 +39,7 @@ import io.enclave.api.ModelVersion;
 import io.enclave.api.Permission;
 import io.enclave.api.Router;
 import io.enclave.api.Slo;
+import io.enclave.api.EngineThreads;
 import io.enclave.api.TokenCounts;
 import io.enclave.api.TrafficControl;
 import io.enclave.api.TrafficRules;
@@ -296,6 +297,14 @@ public class ModelResource {
                 tk.put("padding", tokens.padding());
                 tk.put("paddingShare", finite(tokens.paddingShare()));
                 m.put("tokens", tk);
+            }
+            EngineThreads threads = v.threads();
+            if (threads != null) {
+                Map<String, Object> th = new LinkedHashMap<>();
+                th.put("intraOp", threads.intraOp());
+                th.put("interOp", threads.interOp());
+                th.put("spinning", threads.spinning());
+                m.put("engineThreads", th);
             }
             m.put("queued", batching.queued(model, ver));
             m.put("running", batching.running(model, ver));

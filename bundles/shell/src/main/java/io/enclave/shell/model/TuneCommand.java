@@ -89,6 +89,7 @@ public class TuneCommand implements Action {
         table.column("Max delay µs").alignRight();
         table.column("Queue").alignRight();
         table.column("Workers").alignRight();
+        table.column("Threads a call").alignRight();
         table.column("Deadline ms").alignRight();
         table.column("Priorities");
         table.column("Padding");
@@ -97,11 +98,17 @@ public class TuneCommand implements Action {
         for (ModelVersion v : versions) {
             BatchingSettings s = batching.settings(model, v.descriptor().version());
             table.addRow().addContent(v.descriptor().version(), s.maxBatchSize(), s.maxQueueDelayMicros(), s.queueCapacity(),
-                    s.minWorkers() + ".." + s.maxWorkers(), s.deadlineMillis(), priorities(s),
+                    s.minWorkers() + ".." + s.maxWorkers(), threads(v), s.deadlineMillis(), priorities(s),
                     padding(s), named);
         }
         table.print(System.out);
         return null;
+    }
+
+    /** The engine threads each of the version's calls uses, as its session loaded; "-" when its engine does not say. */
+    static String threads(ModelVersion v) {
+        io.enclave.api.EngineThreads t = v.threads();
+        return t == null || t.intraOp() == null ? "-" : t.intraOp().toString();
     }
 
     /** "any length", or how far apart texts of one batch may be: "up to 2x". */
