@@ -10,8 +10,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
 
 import io.enclave.api.BatchingSettings;
+import io.enclave.api.EngineThreads;
 import io.enclave.api.InferenceEngine;
 import io.enclave.api.InferenceTimeoutException;
 import io.enclave.api.InferenceException;
@@ -21,7 +23,6 @@ import io.enclave.api.ModelState;
 import io.enclave.api.ModelUnavailableException;
 import io.enclave.api.ModelVersion;
 import io.enclave.api.NamedTensor;
-import io.enclave.api.EngineThreads;
 import io.enclave.api.TokenCounts;
 
 /**
@@ -80,19 +81,19 @@ final class RegisteredVersion implements ModelVersion {
 
     @Override
     public TokenCounts tokenCounts() {
-        lock.readLock().lock();
-        try {
-            return loaded == null ? null : loaded.tokenCounts();
-        } finally {
-            lock.readLock().unlock();
-        }
+        return fromLoaded(LoadedModel::tokenCounts);
     }
 
     @Override
     public EngineThreads threads() {
+        return fromLoaded(LoadedModel::threads);
+    }
+
+    /** What the loaded model says, read under the read lock so an unload cannot close it meanwhile; null when none is. */
+    private <T> T fromLoaded(Function<LoadedModel, T> read) {
         lock.readLock().lock();
         try {
-            return loaded == null ? null : loaded.threads();
+            return loaded == null ? null : read.apply(loaded);
         } finally {
             lock.readLock().unlock();
         }
