@@ -390,9 +390,29 @@ public class BatchingManager implements BatchingControl, ManagedServiceFactory {
 
     @Override
     public synchronized void deleted(String pid) {
+        if (storedAgain(pid)) {
+            // ConfigAdmin tells of a deletion after the fact: a reset followed at once by a new setting
+            // stores the new one under the same PID, and that one stays
+            LOG.debug("batching configuration {} was stored again since it was deleted: its settings stay", pid);
+            return;
+        }
         String model = pids.remove(pid);
         if (model != null && overrides.containsKey(model)) {
             apply(model, null);
+        }
+    }
+
+    /** Whether ConfigAdmin holds the configuration {@code pid} with properties now. */
+    private boolean storedAgain(String pid) {
+        if (configAdmin == null) {
+            return false;
+        }
+        try {
+            return configAdmin.listConfigurations("(" + org.osgi.framework.Constants.SERVICE_PID + "="
+                    + pid.replaceAll("([\\\\()*])", "\\\\$1") + ")") != null;
+        } catch (IOException | InvalidSyntaxException e) {
+            LOG.error("cannot read the batching configuration {}: {}", pid, e.getMessage());
+            return false;
         }
     }
 }

@@ -14,6 +14,8 @@ import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.felix.utils.properties.TypedProperties;
 import org.osgi.service.cm.Configuration;
@@ -52,7 +54,14 @@ final class ConfigFiles {
     private final ConfigurationAdmin admin;
     private final Path etc;
     /** How long {@link #delete} waits for File Install to remove the file. */
-    long deleteWaitNanos = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+    long deleteWaitNanos = TimeUnit.SECONDS.toNanos(2);
+    /**
+     * How long after {@link #delete} saw a file go the same file is not written again: File Install's poll
+     * interval, and a second for the scan itself on a busy machine.
+     */
+    long rescanNanos = TimeUnit.MILLISECONDS.toNanos(fileInstallPollMillis() + 1000);
+    /** When {@link #delete} saw each file go (System.nanoTime), until it is written again. */
+    private final Map<Path, Long> removedAt = new ConcurrentHashMap<>();
 
     /**
      * @param etc Karaf's {@code etc/}, absolute; null where there is none (unit tests): ConfigAdmin only
@@ -76,6 +85,9 @@ final class ConfigFiles {
      * @return the configuration's PID
      */
     String write(String pid, String factoryPid, String name, Map<String, String> properties) throws IOException {
+        if (etc != null) {
+            awaitRescan(etc.resolve(factoryPid + "-" + name + ".cfg"));
+        }
         for (int attempt = 1;; attempt++) {
             try {
                 return writeOnce(attempt == 1 ? pid : null, factoryPid, name, properties);
@@ -136,7 +148,45 @@ final class ConfigFiles {
         }
         if (Files.deleteIfExists(file)) {
             LOG.info("removed {}: File Install had not, {} ms after its configuration was deleted", file,
-                    java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deleteWaitNanos));
+                    TimeUnit.NANOSECONDS.toMillis(deleteWaitNanos));
+        }
+        removedAt.put(file, System.nanoTime());
+    }
+
+    /**
+     * Waits, when {@link #delete} removed {@code file} moments ago, until File Install's scan has seen it
+     * gone. That scan deletes the configuration the file's name stands for, whatever configuration has the
+     * name by then: a file written again before the scan found it missing leaves its new configuration
+     * exposed to that delete (a container test once found a reset followed at once by a new setting with
+     * the file on disk and no configuration). After the scan, the file is new to File Install and its
+     * configuration is ours.
+     */
+    private void awaitRescan(Path file) {
+        Long removed = removedAt.remove(file);
+        if (removed == null) {
+            return;
+        }
+        long left = removed + rescanNanos - System.nanoTime();
+        if (left > 0) {
+            LOG.debug("{} was removed {} ms ago: waiting {} ms for File Install's scan before writing it again", file,
+                    TimeUnit.NANOSECONDS.toMillis(rescanNanos - left), TimeUnit.NANOSECONDS.toMillis(left));
+            try {
+                TimeUnit.NANOSECONDS.sleep(left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** File Install's {@code felix.fileinstall.poll} where this runs in OSGi; its default, 2 s, elsewhere. */
+    private static long fileInstallPollMillis() {
+        org.osgi.framework.Bundle bundle = org.osgi.framework.FrameworkUtil.getBundle(ConfigFiles.class);
+        String poll = bundle == null || bundle.getBundleContext() == null ? null
+                : bundle.getBundleContext().getProperty("felix.fileinstall.poll");
+        try {
+            return poll == null ? 2000 : Math.max(0, Long.parseLong(poll.trim()));
+        } catch (NumberFormatException e) {
+            return 2000;
         }
     }
 

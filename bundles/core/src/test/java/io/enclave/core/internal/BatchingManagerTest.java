@@ -127,7 +127,7 @@ class BatchingManagerTest {
     }
 
     @Test
-    void anEmptyFileDoesNotDropTheTunedSettingsButDeletingItDoes() {
+    void anEmptyFileDoesNotDropTheTunedSettingsButDeletingItDoes() throws Exception {
         FakeConfigAdmin config = new FakeConfigAdmin(PID);
         BatchingManager stored = new BatchingManager(null, config.admin, registry);
         install("1.0.0", Map.of("maxBatchSize", 32));
@@ -146,8 +146,32 @@ class BatchingManagerTest {
         assertEquals(2, config.writes, "the settings in force are stored over the empty copy");
         assertEquals("2048", config.stored.get("queueCapacity"));
 
+        config.configuration.delete();
         stored.deleted(PID);
         assertEquals(32, stored.settings("m", Version.parseVersion("1.0.0")).maxBatchSize());
+    }
+
+    @Test
+    void aDeletionToldAfterTheSameConfigurationWasStoredAgainLeavesTheNewSettings() throws Exception {
+        FakeConfigAdmin config = new FakeConfigAdmin(PID);
+        BatchingManager stored = new BatchingManager(null, config.admin, registry);
+        install("1.0.0", Map.of("maxBatchSize", 32));
+        stored.tune("m", change(8, null, null, null));
+        stored.tune("m", null);
+        assertEquals(1, config.deletes);
+        stored.tune("m", change(20, null, null, null));
+        assertEquals("20", config.stored.get("maxBatchSize"));
+
+        // ConfigAdmin tells of the reset's deletion only now, on its own thread
+        stored.deleted(PID);
+        assertEquals(20, settings("1.0.0").maxBatchSize(), "the setting made after the reset stays");
+        assertEquals(Map.of("maxBatchSize", 20), stored.override("m").orElseThrow().named());
+
+        // and a deletion of what is stored still goes back to model.json
+        config.configuration.delete();
+        stored.deleted(PID);
+        assertEquals(32, settings("1.0.0").maxBatchSize());
+        assertTrue(stored.override("m").isEmpty());
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.enclave.core.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -100,12 +101,55 @@ class ConfigFilesTest {
         assertEquals(1, config.deletes);
 
         // with configuration saving off File Install leaves it: delete removes it, or it comes back at the next start
+        files.rescanNanos = 0;
         files.write(null, "io.enclave.traffic", "m", rules(2));
         assertTrue(Files.exists(file));
         files.deleteWaitNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(50);
         files.delete("io.enclave.traffic~m");
         assertFalse(Files.exists(file));
         assertEquals(2, config.deletes);
+    }
+
+    @Test
+    void aFileWrittenAgainAfterADeleteWaitsForFileInstallsScanToSeeItGone() throws Exception {
+        ConfigFiles files = new ConfigFiles(config.admin, etc);
+        files.deleteWaitNanos = 0;
+        files.rescanNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(600);
+        Path file = etc.resolve("io.enclave.traffic-m.cfg");
+        files.write(null, "io.enclave.traffic", "m", rules(1));
+        // File Install's scan, a poll after the file went, deletes the configuration its name stands for
+        AtomicBoolean scanned = new AtomicBoolean();
+        Thread scan = new Thread(() -> {
+            while (config.deletes == 0 || Files.exists(file)) {
+                Thread.onSpinWait();
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                config.admin.getFactoryConfiguration("io.enclave.traffic", "m", "?").delete();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            scanned.set(true);
+        });
+        scan.start();
+        files.delete("io.enclave.traffic~m");
+        files.write(null, "io.enclave.traffic", "m", rules(2));
+        scan.join(5000);
+
+        assertTrue(scanned.get());
+        assertEquals(2, config.deletes);
+        assertNotNull(config.stored, "the new configuration outlived the scan that saw the old file gone");
+        assertEquals("2", config.stored.get("revision"));
+        assertTrue(Files.readString(file).contains("revision = 2"));
+
+        // a file no delete removed is written at once: nothing waits for File Install then
+        files.rescanNanos = java.util.concurrent.TimeUnit.HOURS.toNanos(1);
+        files.write(null, "io.enclave.traffic", "m", rules(3));
+        assertEquals("3", config.stored.get("revision"));
     }
 
     @Test
