@@ -635,6 +635,46 @@ public class OpenInferenceIT extends EnclaveTestSupport {
     }
 
     /**
+     * A script that removes the batching file by hand and makes a new setting moments later keeps the new
+     * setting, whether File Install's scan finds the file missing before the setting is written or after:
+     * that scan deletes the configuration the file's name stands for, and a setting written under the
+     * deleted configuration's PID would be a plain configuration no factory hears of.
+     */
+    @Test
+    public void aFileRemovedByHandAndASettingMadeMomentsLaterKeepTheNewSetting() throws Exception {
+        BatchingControl batching = getOsgiService(BatchingControl.class);
+        org.osgi.service.cm.ConfigurationAdmin admin = getOsgiService(org.osgi.service.cm.ConfigurationAdmin.class);
+        Path file = Path.of(System.getProperty("karaf.etc"), "io.enclave.batching-minilm.cfg");
+        Version v1 = Version.parseVersion("1.0.0");
+        try {
+            long[] gapsMillis = {0, 400, 800};
+            for (int round = 0; round < gapsMillis.length; round++) {
+                int size = 12 + round;
+                batching.tune("minilm", new BatchingOverride(8, null, null, null, null, null));
+                // File Install knows a file once two of its scans, a second apart, agree on it
+                Thread.sleep(2500);
+                Files.delete(file);
+                Thread.sleep(gapsMillis[round]);
+                batching.tune("minilm", new BatchingOverride(size, null, null, null, null, null));
+                Thread.sleep(2500);
+                String where = "round " + round + " (" + gapsMillis[round] + " ms after the file went)";
+                assertEquals(where, size, batching.settings("minilm", v1).maxBatchSize());
+                assertTrue(where + ": the file is there", Files.exists(file));
+                assertTrue(where + ": " + Files.readString(file), Files.readString(file).contains("maxBatchSize = " + size));
+                org.osgi.service.cm.Configuration[] all = admin.listConfigurations("(service.factoryPid=io.enclave.batching)");
+                List<java.util.Dictionary<String, Object>> minilm = java.util.Arrays.stream(all == null
+                        ? new org.osgi.service.cm.Configuration[0] : all).map(org.osgi.service.cm.Configuration::getProperties)
+                        .filter(p -> "minilm".equals(String.valueOf(p.get("model")))).toList();
+                assertEquals(where + ": one factory configuration for minilm: " + minilm, 1, minilm.size());
+                assertEquals(where, String.valueOf(size), String.valueOf(minilm.get(0).get("maxBatchSize")));
+            }
+        } finally {
+            batching.tune("minilm", null);
+        }
+        assertFalse("a reset removes the file", Files.exists(file));
+    }
+
+    /**
      * The management API shows each version's batching settings and load, and replaces the model's
      * override as {@code model:tune} would: what it names for every version, the rest model.json's. Bad
      * input gets a 400 that names the problem and changes nothing; only an admin may change it.

@@ -104,10 +104,30 @@ final class ConfigFiles {
     }
 
     private String writeOnce(String pid, String factoryPid, String name, Map<String, String> properties) throws IOException {
+        return writeOnce(pid, factoryPid, name, properties, true);
+    }
+
+    private String writeOnce(String pid, String factoryPid, String name, Map<String, String> properties, boolean mayWait)
+            throws IOException {
         Configuration c = pid != null ? admin.getConfiguration(pid, "?") : admin.getFactoryConfiguration(factoryPid, name, "?");
         Hashtable<String, Object> dict = new Hashtable<>(properties);
         Dictionary<String, Object> current = c.getProperties();
+        if (pid != null && current == null) {
+            // deleted since the caller learnt its PID: ConfigAdmin would make it a plain configuration under
+            // that PID, which no factory hears of; by name it is a factory configuration again
+            return writeOnce(null, factoryPid, name, properties, mayWait);
+        }
         Path file = etc == null ? null : fileOf(current, factoryPid, name);
+        if (mayWait && file != null && current != null && current.get(FILENAME) != null && !Files.exists(file)) {
+            // its file was removed by hand (or by a script) moments ago: File Install's next scan deletes
+            // this configuration, and would take a new one written meanwhile with it. After that scan the
+            // configuration is written again by name, as a new one
+            LOG.info("{} is gone while its configuration {} is still there: waiting for File Install's scan before "
+                    + "writing it again", file, c.getPid());
+            removedAt.put(file, System.nanoTime());
+            awaitRescan(file);
+            return writeOnce(null, factoryPid, name, properties, false);
+        }
         if (file != null) {
             replace(file, properties);
             dict.put(FILENAME, file.toFile().toURI().toString());

@@ -57,7 +57,8 @@ class ConfigFilesTest {
 
     @Test
     void aWriteWhoseConfigurationFileInstallDeletesUnderItStartsAgainAsANamedFactoryConfiguration() throws Exception {
-        // a stale PID, and File Install's scan deleting that configuration between its lookup and its update
+        // File Install's scan deleting the configuration between its lookup and its update
+        config.stored = new Hashtable<>(rules(2));
         config.deletedUnderTheWriter = 1;
         String pid = new ConfigFiles(config.admin, etc).write("io.enclave.traffic~m", "io.enclave.traffic", "m", rules(3));
 
@@ -67,6 +68,15 @@ class ConfigFilesTest {
         assertEquals(1, config.writes);
         assertEquals("3", config.stored.get("revision"));
         assertTrue(Files.readString(etc.resolve("io.enclave.traffic-m.cfg")).contains("revision = 3"));
+
+        // a PID whose configuration was deleted since the caller learnt it: written by name, not as a plain
+        // configuration under that PID
+        config.stored = null;
+        config.asked.clear();
+        new ConfigFiles(config.admin, etc).write("io.enclave.traffic~m", "io.enclave.traffic", "m", rules(4));
+        assertEquals(List.of("getConfiguration io.enclave.traffic~m ?", "getFactoryConfiguration io.enclave.traffic m ?"),
+                config.asked);
+        assertEquals("4", config.stored.get("revision"));
 
         config.deletedUnderTheWriter = 3;
         java.io.IOException gaveUp = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
@@ -150,6 +160,41 @@ class ConfigFilesTest {
         files.rescanNanos = java.util.concurrent.TimeUnit.HOURS.toNanos(1);
         files.write(null, "io.enclave.traffic", "m", rules(3));
         assertEquals("3", config.stored.get("revision"));
+    }
+
+    @Test
+    void aFileRemovedByHandIsWrittenAgainOnlyAfterFileInstallsScanDeletedItsConfiguration() throws Exception {
+        ConfigFiles files = new ConfigFiles(config.admin, etc);
+        files.rescanNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(600);
+        Path file = etc.resolve("io.enclave.traffic-m.cfg");
+        files.write(null, "io.enclave.traffic", "m", rules(1));
+        // an operator's script removes the file and sets new rules at once; File Install's scan, a poll
+        // later, deletes the configuration the missing file stood for
+        Files.delete(file);
+        AtomicBoolean scanned = new AtomicBoolean();
+        Thread scan = new Thread(() -> {
+            try {
+                Thread.sleep(200);
+                config.admin.getFactoryConfiguration("io.enclave.traffic", "m", "?").delete();
+            } catch (InterruptedException e) {
+                return;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            scanned.set(true);
+        });
+        scan.start();
+        String pid = files.write("io.enclave.traffic~m", "io.enclave.traffic", "m", rules(2));
+        scan.join(5000);
+
+        assertTrue(scanned.get());
+        assertEquals(1, config.deletes);
+        assertEquals("io.enclave.traffic~m", pid);
+        assertNotNull(config.stored, "the new configuration outlived the scan");
+        assertEquals("2", config.stored.get("revision"));
+        assertTrue(Files.readString(file).contains("revision = 2"));
+        assertEquals("getFactoryConfiguration io.enclave.traffic m ?", config.asked.get(config.asked.size() - 1),
+                "written again by name, as a new factory configuration");
     }
 
     @Test
