@@ -607,9 +607,7 @@ public class OpenInferenceIT extends EnclaveTestSupport {
     @Test
     public void aResetFollowedAtOnceByANewSettingKeepsTheNewSetting() throws Exception {
         BatchingControl batching = getOsgiService(BatchingControl.class);
-        org.osgi.service.cm.ConfigurationAdmin admin = getOsgiService(org.osgi.service.cm.ConfigurationAdmin.class);
-        Path file = Path.of(System.getProperty("karaf.etc"), "io.enclave.batching-minilm.cfg");
-        Version v1 = Version.parseVersion("1.0.0");
+        Path file = minilmBatchingFile();
         try {
             for (int round = 0; round < 3; round++) {
                 int size = 20 + round;
@@ -618,20 +616,33 @@ public class OpenInferenceIT extends EnclaveTestSupport {
                 batching.tune("minilm", new BatchingOverride(size, null, null, null, null, null));
                 // File Install looks at etc/ once a second
                 Thread.sleep(2500);
-                assertEquals("round " + round, size, batching.settings("minilm", v1).maxBatchSize());
-                assertTrue("round " + round + ": the file is there", Files.exists(file));
-                assertTrue(Files.readString(file), Files.readString(file).contains("maxBatchSize = " + size));
-                org.osgi.service.cm.Configuration[] all = admin.listConfigurations("(service.factoryPid=io.enclave.batching)");
-                List<java.util.Dictionary<String, Object>> minilm = java.util.Arrays.stream(all == null
-                        ? new org.osgi.service.cm.Configuration[0] : all).map(org.osgi.service.cm.Configuration::getProperties)
-                        .filter(p -> "minilm".equals(String.valueOf(p.get("model")))).toList();
-                assertEquals("round " + round + ": one factory configuration for minilm: " + minilm, 1, minilm.size());
-                assertEquals(String.valueOf(size), String.valueOf(minilm.get(0).get("maxBatchSize")));
+                assertMinilmBatchingStoredOnce("round " + round, size);
             }
         } finally {
             batching.tune("minilm", null);
         }
         assertFalse("a reset removes the file", Files.exists(file));
+    }
+
+    private static Path minilmBatchingFile() {
+        return Path.of(System.getProperty("karaf.etc"), "io.enclave.batching-minilm.cfg");
+    }
+
+    /** minilm's maxBatchSize is {@code size} in force, in its file and in exactly one factory configuration. */
+    private void assertMinilmBatchingStoredOnce(String where, int size) throws Exception {
+        assertEquals(where, size, getOsgiService(BatchingControl.class).settings("minilm", Version.parseVersion("1.0.0"))
+                .maxBatchSize());
+        Path file = minilmBatchingFile();
+        assertTrue(where + ": the file is there", Files.exists(file));
+        String text = Files.readString(file);
+        assertTrue(where + ": " + text, text.contains("maxBatchSize = " + size));
+        org.osgi.service.cm.Configuration[] all = getOsgiService(org.osgi.service.cm.ConfigurationAdmin.class)
+                .listConfigurations("(service.factoryPid=io.enclave.batching)");
+        List<java.util.Dictionary<String, Object>> minilm = java.util.Arrays.stream(all == null
+                ? new org.osgi.service.cm.Configuration[0] : all).map(org.osgi.service.cm.Configuration::getProperties)
+                .filter(p -> "minilm".equals(String.valueOf(p.get("model")))).toList();
+        assertEquals(where + ": one factory configuration for minilm: " + minilm, 1, minilm.size());
+        assertEquals(where, String.valueOf(size), String.valueOf(minilm.get(0).get("maxBatchSize")));
     }
 
     /**
@@ -643,9 +654,7 @@ public class OpenInferenceIT extends EnclaveTestSupport {
     @Test
     public void aFileRemovedByHandAndASettingMadeMomentsLaterKeepTheNewSetting() throws Exception {
         BatchingControl batching = getOsgiService(BatchingControl.class);
-        org.osgi.service.cm.ConfigurationAdmin admin = getOsgiService(org.osgi.service.cm.ConfigurationAdmin.class);
-        Path file = Path.of(System.getProperty("karaf.etc"), "io.enclave.batching-minilm.cfg");
-        Version v1 = Version.parseVersion("1.0.0");
+        Path file = minilmBatchingFile();
         try {
             long[] gapsMillis = {0, 400, 800};
             for (int round = 0; round < gapsMillis.length; round++) {
@@ -657,16 +666,7 @@ public class OpenInferenceIT extends EnclaveTestSupport {
                 Thread.sleep(gapsMillis[round]);
                 batching.tune("minilm", new BatchingOverride(size, null, null, null, null, null));
                 Thread.sleep(2500);
-                String where = "round " + round + " (" + gapsMillis[round] + " ms after the file went)";
-                assertEquals(where, size, batching.settings("minilm", v1).maxBatchSize());
-                assertTrue(where + ": the file is there", Files.exists(file));
-                assertTrue(where + ": " + Files.readString(file), Files.readString(file).contains("maxBatchSize = " + size));
-                org.osgi.service.cm.Configuration[] all = admin.listConfigurations("(service.factoryPid=io.enclave.batching)");
-                List<java.util.Dictionary<String, Object>> minilm = java.util.Arrays.stream(all == null
-                        ? new org.osgi.service.cm.Configuration[0] : all).map(org.osgi.service.cm.Configuration::getProperties)
-                        .filter(p -> "minilm".equals(String.valueOf(p.get("model")))).toList();
-                assertEquals(where + ": one factory configuration for minilm: " + minilm, 1, minilm.size());
-                assertEquals(where, String.valueOf(size), String.valueOf(minilm.get(0).get("maxBatchSize")));
+                assertMinilmBatchingStoredOnce("round " + round + " (" + gapsMillis[round] + " ms after the file went)", size);
             }
         } finally {
             batching.tune("minilm", null);

@@ -86,11 +86,12 @@ final class ConfigFiles {
      */
     String write(String pid, String factoryPid, String name, Map<String, String> properties) throws IOException {
         if (etc != null) {
-            awaitRescan(etc.resolve(factoryPid + "-" + name + ".cfg"));
+            Path named = etc.resolve(factoryPid + "-" + name + ".cfg");
+            awaitRescan(named, removedAt.remove(named));
         }
         for (int attempt = 1;; attempt++) {
             try {
-                return writeOnce(attempt == 1 ? pid : null, factoryPid, name, properties);
+                return writeOnce(attempt == 1 ? pid : null, factoryPid, name, properties, true);
             } catch (IllegalStateException deleted) {
                 // File Install deleted it under us: its scan found the file of a configuration deleted just
                 // before under the same name missing, and deletes by name (see delete). The next one sticks
@@ -101,10 +102,6 @@ final class ConfigFiles {
                 LOG.debug("{}~{} was deleted while it was written; writing it again", factoryPid, name);
             }
         }
-    }
-
-    private String writeOnce(String pid, String factoryPid, String name, Map<String, String> properties) throws IOException {
-        return writeOnce(pid, factoryPid, name, properties, true);
     }
 
     private String writeOnce(String pid, String factoryPid, String name, Map<String, String> properties, boolean mayWait)
@@ -124,8 +121,7 @@ final class ConfigFiles {
             // configuration is written again by name, as a new one
             LOG.info("{} is gone while its configuration {} is still there: waiting for File Install's scan before "
                     + "writing it again", file, c.getPid());
-            removedAt.put(file, System.nanoTime());
-            awaitRescan(file);
+            awaitRescan(file, System.nanoTime());
             return writeOnce(null, factoryPid, name, properties, false);
         }
         if (file != null) {
@@ -174,15 +170,14 @@ final class ConfigFiles {
     }
 
     /**
-     * Waits, when {@link #delete} removed {@code file} moments ago, until File Install's scan has seen it
-     * gone. That scan deletes the configuration the file's name stands for, whatever configuration has the
+     * Waits, when {@code file} went moments ago ({@code removed}, System.nanoTime; null when it did not),
+     * until File Install's scan has seen it gone. That scan deletes the configuration the file's name stands for, whatever configuration has the
      * name by then: a file written again before the scan found it missing leaves its new configuration
      * exposed to that delete (a container test once found a reset followed at once by a new setting with
      * the file on disk and no configuration). After the scan, the file is new to File Install and its
      * configuration is ours.
      */
-    private void awaitRescan(Path file) {
-        Long removed = removedAt.remove(file);
+    private void awaitRescan(Path file, Long removed) {
         if (removed == null) {
             return;
         }
