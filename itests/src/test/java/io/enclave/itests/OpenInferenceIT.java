@@ -805,7 +805,6 @@ public class OpenInferenceIT extends EnclaveTestSupport {
         throw new AssertionError("no row for " + version + " in:\n" + table);
     }
 
-    /** Eight sentences of about 60 words: one request that keeps a worker busy for a while. */
     /** Nothing is left waiting, and a new request is served. */
     private void assertServesAsBefore() throws Exception {
         assertEquals(0, queued("1.0.0"));
@@ -1080,6 +1079,102 @@ public class OpenInferenceIT extends EnclaveTestSupport {
                 .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)), admin());
         assertEquals(400, lying.status());
         assertTrue(lying.error(), lying.error().contains("is larger than the body"));
+    }
+
+    /** Gzip as Python's {@code gzip.compress}, which Triton's client uses, makes it. */
+    private static byte[] gzip(byte[] body) throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(out)) {
+            z.write(body);
+        }
+        return out.toByteArray();
+    }
+
+    private HttpResponse<byte[]> postBytes(String path, byte[] body, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path)).header("Authorization", admin().header())
+                .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return http().send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    @Test
+    public void compressedBodiesAsTritonsClientsSendAndAskForThemCarryTheSameTensors() throws Exception {
+        float[][] plain = embed("1.1.0", CAT);
+        String path = "/v2/models/minilm/versions/1.1.0/infer";
+
+        // binary tensors, gzip both ways: the header length is the JSON's before compression, both ways
+        byte[] text = CAT.getBytes(StandardCharsets.UTF_8);
+        java.nio.ByteBuffer bin = java.nio.ByteBuffer.allocate(4 + text.length).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putInt(text.length).put(text);
+        byte[] head = ("{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", \"shape\": [1], \"parameters\": "
+                + "{\"binary_data_size\": " + bin.capacity() + "}}], \"parameters\": {\"binary_data_output\": true}}")
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] body = java.util.Arrays.copyOf(head, head.length + bin.capacity());
+        System.arraycopy(bin.array(), 0, body, head.length, bin.capacity());
+        HttpResponse<byte[]> r = postBytes(path, gzip(body), "Content-Type", "application/octet-stream",
+                "Inference-Header-Content-Length", Integer.toString(head.length), "Content-Encoding", "gzip",
+                "Accept-Encoding", "gzip");
+        assertEquals(new String(r.body(), StandardCharsets.ISO_8859_1), 200, r.statusCode());
+        assertEquals("gzip", r.headers().firstValue("Content-Encoding").orElse(null));
+        byte[] answer = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(r.body())).readAllBytes();
+        assertTrue("compressed: " + r.body().length + " of " + answer.length + " bytes", r.body().length < answer.length);
+        int jsonLength = Integer.parseInt(r.headers().firstValue("Inference-Header-Content-Length").orElseThrow());
+        JsonNode header = JSON.readTree(java.util.Arrays.copyOf(answer, jsonLength));
+        assertEquals(384 * 4, header.get("outputs").get(0).get("parameters").get("binary_data_size").asInt());
+        java.nio.FloatBuffer floats = java.nio.ByteBuffer.wrap(answer, jsonLength, 384 * 4)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        for (int i = 0; i < 384; i++) {
+            assertEquals("gzip, element " + i, plain[0][i], floats.get(i), 1e-6);
+        }
+
+        // JSON, deflate (zlib) both ways; gzip is not taken, so deflate is chosen
+        byte[] json = textRequest("deflated", CAT).getBytes(StandardCharsets.UTF_8);
+        java.io.ByteArrayOutputStream zlib = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(zlib)) {
+            z.write(json);
+        }
+        r = postBytes(path, zlib.toByteArray(), "Content-Type", "application/json", "Content-Encoding", "deflate",
+                "Accept-Encoding", "gzip;q=0, deflate");
+        assertEquals(200, r.statusCode());
+        assertEquals("deflate", r.headers().firstValue("Content-Encoding").orElse(null));
+        JsonNode inflated = JSON.readTree(new java.util.zip.InflaterInputStream(new java.io.ByteArrayInputStream(r.body())));
+        assertEquals("deflated", inflated.get("id").asText());
+        JsonNode data = inflated.get("outputs").get(0).get("data");
+        for (int i = 0; i < 384; i++) {
+            assertEquals("deflate, element " + i, plain[0][i], (float) data.get(i).asDouble(), 1e-6);
+        }
+
+        // a coding the server does not give: a plain answer
+        r = postBytes(path, json, "Content-Type", "application/json", "Accept-Encoding", "br, identity");
+        assertEquals(200, r.statusCode());
+        assertFalse(r.headers().firstValue("Content-Encoding").isPresent());
+        assertEquals("deflated", JSON.readTree(r.body()).get("id").asText());
+
+        // a coding the server does not read: 415, saying which it does
+        r = postBytes(path, json, "Content-Type", "application/json", "Content-Encoding", "br");
+        assertEquals(415, r.statusCode());
+        assertEquals("gzip, deflate, identity", r.headers().firstValue("Accept-Encoding").orElse(null));
+        assertTrue(new String(r.body(), StandardCharsets.UTF_8), new String(r.body(), StandardCharsets.UTF_8).contains("'br'"));
+
+        // a body that is not what its coding says, or cut short: 400 naming the coding
+        r = postBytes(path, json, "Content-Type", "application/json", "Content-Encoding", "gzip");
+        assertEquals(400, r.statusCode());
+        assertTrue(new String(r.body(), StandardCharsets.UTF_8).contains("not valid gzip data"));
+        byte[] whole = gzip(json);
+        r = postBytes(path, java.util.Arrays.copyOf(whole, whole.length / 2), "Content-Type", "application/json",
+                "Content-Encoding", "gzip");
+        assertEquals(400, r.statusCode());
+        assertTrue(new String(r.body(), StandardCharsets.UTF_8).contains("not valid gzip data"));
+
+        // 8 MiB that compress to a few KiB are still 8 MiB against the 1 MiB limit: refused, never held whole
+        byte[] bomb = gzip(new byte[8 << 20]);
+        assertTrue(bomb.length + " bytes", bomb.length < 64 << 10);
+        r = postBytes(path, bomb, "Content-Type", "application/json", "Content-Encoding", "gzip");
+        assertEquals(413, r.statusCode());
+        assertTrue(new String(r.body(), StandardCharsets.UTF_8).contains("larger than 1048576 bytes"));
+        assertServesAsBefore();
     }
 
     @Test

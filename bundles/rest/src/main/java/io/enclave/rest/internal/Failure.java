@@ -46,6 +46,9 @@ record Failure(int status, String message, Map<String, String> headers) {
             // unread and reset it, and a client still sending (Java's HttpClient, say) would
             // see a broken pipe instead of this answer
             return new Failure(413, message, Map.of("Connection", "close"));
+        } else if (e instanceof UnsupportedEncodingException) {
+            // unread, like a body over the limit: see above
+            return new Failure(415, message, Map.of("Accept-Encoding", Compression.ACCEPTED, "Connection", "close"));
         } else if (e instanceof InvalidInputException) {
             return new Failure(400, message);
         } else if (e instanceof ModelNotFoundException) {
@@ -70,6 +73,15 @@ record Failure(int status, String message, Map<String, String> headers) {
 
         RequestTooLargeException(long limit) {
             super("request body is larger than " + limit + " bytes");
+        }
+    }
+
+    /** The body is compressed in a way the server does not read (HTTP 415). */
+    static final class UnsupportedEncodingException extends InvalidInputException {
+        private static final long serialVersionUID = 1L;
+
+        UnsupportedEncodingException(String coding) {
+            super("Content-Encoding '" + (coding.length() > 64 ? coding.substring(0, 64) + "..." : coding) + "' is not supported: send the body as gzip, deflate or identity");
         }
     }
 }

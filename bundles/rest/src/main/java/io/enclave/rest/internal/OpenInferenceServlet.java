@@ -1,5 +1,6 @@
 package io.enclave.rest.internal;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletionException;
+import java.util.zip.ZipException;
 
 import javax.servlet.AsyncContext;
 import javax.servlet.Servlet;
@@ -265,15 +267,16 @@ public class OpenInferenceServlet extends HttpServlet {
         InferenceCodec.Request decoded = codec.decode(read(req), headerLength(req.getHeader(BINARY_HEADER)));
         // the policy's sticky header, when it has one, keeps this caller on one side of a canary split
         String routeKey = router.stickyHeader(model).map(req::getHeader).orElse(null);
+        String coding = Compression.answerCoding(req.getHeader("Accept-Encoding"));
         CompletableFuture<InferenceResponse> answer = router.inferAsync(new InferenceRequest(model, version,
                 decoded.inputs(), decoded.outputs(), routeKey, arrived,
                 TimeUnit.MICROSECONDS.toNanos(decoded.timeoutMicros()), decoded.priority())).toCompletableFuture();
         if (answer.isDone()) {
             // computed on this thread (the version was idle) or refused at once: answered without going async
             try {
-                respond(resp, decoded, answer.getNow(null), null);
+                respond(resp, decoded, coding, answer.getNow(null), null);
             } catch (CompletionException e) {
-                respond(resp, decoded, null, e);
+                respond(resp, decoded, coding, null, e);
             }
             return;
         }
@@ -285,7 +288,7 @@ public class OpenInferenceServlet extends HttpServlet {
         // read its answer may block the write, and must not stop the model's worker with it
         answer.whenComplete((r, e) -> async.start(() -> {
             try {
-                respond(resp, decoded, r, e);
+                respond(resp, decoded, coding, r, e);
             } catch (IOException | RuntimeException gone) {
                 // the caller went away: nothing is left to tell it
                 LOG.debug("could not answer an inference request: {}", gone.toString());
@@ -295,12 +298,15 @@ public class OpenInferenceServlet extends HttpServlet {
         }));
     }
 
-    /** The answer, or the failure (as a stage reports it) as its 4xx or 5xx. */
-    private void respond(HttpServletResponse resp, InferenceCodec.Request decoded, InferenceResponse r, Throwable failed)
-            throws IOException {
+    /**
+     * The answer, compressed when the caller takes {@code coding}, or the failure (as a stage reports it) as its
+     * 4xx or 5xx.
+     */
+    private void respond(HttpServletResponse resp, InferenceCodec.Request decoded, String coding, InferenceResponse r,
+            Throwable failed) throws IOException {
         if (failed == null) {
             try {
-                answer(resp, decoded, r);
+                answer(resp, decoded, coding, r);
             } catch (InvalidInputException e) {
                 // an output that cannot be given as asked (classification of text, say): nothing written yet
                 send(resp, Failure.of(e));
@@ -315,7 +321,8 @@ public class OpenInferenceServlet extends HttpServlet {
         return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
-    private void answer(HttpServletResponse resp, InferenceCodec.Request decoded, InferenceResponse r) throws IOException {
+    private void answer(HttpServletResponse resp, InferenceCodec.Request decoded, String coding, InferenceResponse r)
+            throws IOException {
         List<NamedTensor> outputs = r.outputs();
         if (!decoded.classifications().isEmpty()) {
             // the labels of the version that answered, which is the fallback's when it stood in
@@ -329,12 +336,17 @@ public class OpenInferenceServlet extends HttpServlet {
         }
         InferenceCodec.Encoded answer = codec.response(r.model(), r.version().toString(), decoded, outputs,
                 r.fallback());
-        if (answer.headerLength() < 0) {
-            send(resp, 200, JSON, answer.body());
-        } else {
-            resp.setHeader(BINARY_HEADER, Integer.toString(answer.headerLength()));
-            send(resp, 200, OCTETS, answer.body());
+        byte[] body = answer.body();
+        if (coding != null) {
+            // the binary extension's header length stays that of the JSON before compression, as Triton's
+            // clients read it: they decompress first
+            body = Compression.encode(coding, body);
+            resp.setHeader("Content-Encoding", coding);
         }
+        if (answer.headerLength() >= 0) {
+            resp.setHeader(BINARY_HEADER, Integer.toString(answer.headerLength()));
+        }
+        send(resp, 200, answer.headerLength() < 0 ? JSON : OCTETS, body);
     }
 
     static int headerLength(String v) {
@@ -352,14 +364,24 @@ public class OpenInferenceServlet extends HttpServlet {
         }
     }
 
-    /** The whole body, refused (413) as soon as it is known to pass the limit: a declared length, or bytes read. */
+    /**
+     * The whole body, decompressed when it says it is, refused (413) as soon as it is known to pass the limit: a
+     * declared length, or bytes read (after decompression, so a small compressed body cannot grow past it).
+     */
     private byte[] read(HttpServletRequest req) throws IOException {
         if (req.getContentLengthLong() > maxRequestBytes) {
             throw new Failure.RequestTooLargeException(maxRequestBytes);
         }
+        String coding = req.getHeader("Content-Encoding");
         byte[] bytes;
-        try (InputStream in = req.getInputStream()) {
+        try (InputStream in = Compression.decoding(coding, req.getInputStream())) {
             bytes = in.readNBytes(maxRequestBytes + 1);
+        } catch (ZipException | EOFException e) {
+            if (coding == null) {
+                throw e;
+            }
+            // a body cut short, or not what its Content-Encoding says
+            throw new InvalidInputException("request body is not valid " + coding.trim() + " data: " + e.getMessage());
         }
         if (bytes.length > maxRequestBytes) {
             throw new Failure.RequestTooLargeException(maxRequestBytes);
