@@ -199,7 +199,7 @@ public class OpenInferenceIT extends EnclaveTestSupport {
         assertEquals(200, server.status());
         assertEquals("enclave", server.json().get("name").asText());
         // the binary tensor extension is served (theBinaryTensorExtensionCarriesTheSameTensorsAsJson), so metadata must say so
-        assertEquals("[\"binary_tensor_data\",\"classification\",\"schedule_policy\"]",
+        assertEquals("[\"binary_tensor_data\",\"classification\",\"schedule_policy\",\"statistics\"]",
                 server.json().get("extensions").toString());
         for (String v : List.of("", "/versions/1.0.0", "/versions/1.1.0")) {
             Reply r = get("/v2/models/minilm" + v + "/ready");
@@ -1079,6 +1079,106 @@ public class OpenInferenceIT extends EnclaveTestSupport {
                 .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)), admin());
         assertEquals(400, lying.status());
         assertTrue(lying.error(), lying.error().contains("is larger than the body"));
+    }
+
+    /** One version's entry of Triton's statistics, read as an admin. */
+    private JsonNode versionStats(String version) throws Exception {
+        Reply r = get("/v2/models/minilm/versions/" + version + "/stats");
+        assertEquals(r.body(), 200, r.status());
+        assertEquals(1, r.json().get("model_stats").size());
+        return r.json().get("model_stats").get(0);
+    }
+
+    private static long at(JsonNode n, String path) {
+        return n.at(path).asLong();
+    }
+
+    @Test
+    public void tritonsStatisticsCountTheRowsRequestsAndBatchesEachVersionRan() throws Exception {
+        ensureUsers();
+        JsonNode before = versionStats("1.0.0");
+        assertEquals("minilm", before.get("name").asText());
+        assertEquals("1.0.0", before.get("version").asText());
+        long startedAt = System.currentTimeMillis();
+        // one request of three texts, then eight of one text at once, which may share batches
+        assertEquals(200, post("/v2/models/minilm/versions/1.0.0/infer", textRequest("three", CAT, KITTEN, REVENUE)).status());
+        List<CompletableFuture<Reply>> eight = new ArrayList<>();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            for (int i = 0; i < 8; i++) {
+                String body = textRequest("one-" + i, i % 2 == 0 ? CAT : KITTEN);
+                eight.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return post("/v2/models/minilm/versions/1.0.0/infer", body);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, pool));
+            }
+            for (CompletableFuture<Reply> f : eight) {
+                assertEquals(200, f.get(60, TimeUnit.SECONDS).status());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        // the caller's mistake reaches no version's figures
+        assertEquals(400, post("/v2/models/minilm/versions/1.0.0/infer",
+                "{\"inputs\":[{\"name\":\"text\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}]}").status());
+
+        JsonNode after = versionStats("1.0.0");
+        assertEquals("a row per text", 11, at(after, "/inference_count") - at(before, "/inference_count"));
+        assertEquals(9, at(after, "/inference_stats/success/count") - at(before, "/inference_stats/success/count"));
+        assertEquals(at(before, "/inference_stats/fail/count"), at(after, "/inference_stats/fail/count"));
+        for (String stage : List.of("queue", "compute_input", "compute_infer", "compute_output")) {
+            assertEquals(stage, 9, at(after, "/inference_stats/" + stage + "/count") - at(before, "/inference_stats/" + stage + "/count"));
+        }
+        long executions = at(after, "/execution_count") - at(before, "/execution_count");
+        assertTrue("engine calls: " + executions, executions >= 2 && executions <= 9);
+        // the batch sizes account for every engine call and every row
+        long calls = 0;
+        long rows = 0;
+        for (JsonNode b : after.get("batch_stats")) {
+            long was = 0;
+            for (JsonNode o : before.get("batch_stats")) {
+                if (o.get("batch_size").asLong() == b.get("batch_size").asLong()) {
+                    was = at(o, "/compute_infer/count");
+                }
+            }
+            long n = at(b, "/compute_infer/count") - was;
+            assertEquals(at(b, "/compute_infer/count"), at(b, "/compute_input/count"));
+            calls += n;
+            rows += n * b.get("batch_size").asLong();
+        }
+        assertEquals(executions, calls);
+        assertEquals(11, rows);
+        // a request's time at the server holds its wait and its batch's stages; the engine took real time
+        long success = at(after, "/inference_stats/success/ns") - at(before, "/inference_stats/success/ns");
+        long parts = 0;
+        for (String stage : List.of("queue", "compute_input", "compute_infer", "compute_output")) {
+            parts += at(after, "/inference_stats/" + stage + "/ns") - at(before, "/inference_stats/" + stage + "/ns");
+        }
+        long infer = at(after, "/inference_stats/compute_infer/ns") - at(before, "/inference_stats/compute_infer/ns");
+        assertTrue(success + " ns in all, " + parts + " in the stages", success >= parts);
+        assertTrue("9 requests took " + infer + " ns in the engine", infer >= 9 * 100_000L);
+        long last = at(after, "/last_inference");
+        assertTrue(last + " against " + startedAt, last >= startedAt && last <= System.currentTimeMillis());
+        assertEquals(0, at(after, "/inference_stats/cache_hit/count"));
+
+        // every version of every model, and every version of one, by name and version
+        Reply all = get("/v2/models/stats");
+        assertEquals(200, all.status());
+        List<String> listed = new ArrayList<>();
+        all.json().get("model_stats").forEach(m -> listed.add(m.get("name").asText() + ":" + m.get("version").asText()));
+        assertTrue(listed.toString(), listed.containsAll(List.of("minilm:1.0.0", "minilm:1.1.0")));
+        Reply minilm = get("/v2/models/minilm/stats", AUDITOR);
+        assertEquals("an auditor reads them too", 200, minilm.status());
+        assertEquals(2, minilm.json().get("model_stats").size());
+        assertEquals("1.0.0", minilm.json().at("/model_stats/0/version").asText());
+        assertEquals(11, at(minilm.json(), "/model_stats/0/inference_count") - at(before, "/inference_count"));
+
+        assertError(get("/v2/models/nosuch/stats"), 404, "unknown model 'nosuch'");
+        assertError(get("/v2/models/minilm/versions/9.9.9/stats"), 404, "has no version '9.9.9'");
+        assertEquals(401, get("/v2/models/stats", ANONYMOUS).status());
     }
 
     /** Gzip as Python's {@code gzip.compress}, which Triton's client uses, makes it. */

@@ -15,4 +15,14 @@ public interface InferenceStats {
     default VersionStats stats(String model, Version version) {
         return stats(model, version, 60);
     }
+
+    /**
+     * @return what the version has done since it was first installed, summed as Triton's statistics extension
+     *         gives it; {@link CumulativeStats#EMPTY} when it has seen nothing, or when the implementation does not
+     *         keep these sums
+     * @since 2.9
+     */
+    default CumulativeStats cumulative(String model, Version version) {
+        return CumulativeStats.EMPTY;
+    }
 }

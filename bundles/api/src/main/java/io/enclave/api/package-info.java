@@ -6,7 +6,7 @@
  * touching its consumers.
  */
 @Export
-@Version("2.8.0")
+@Version("2.9.0")
 package io.enclave.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -71,6 +71,16 @@ final class Batcher {
         final CompletableFuture<List<NamedTensor>> result = new CompletableFuture<>();
         volatile long started;
         volatile int batchSize;
+        /**
+         * What its batch did, set before its answer completes: the rows, and how long the batch took to join its
+         * requests' inputs, to run the engine and to split the outputs. {@link #leads} is true for one request of
+         * each batch, so that a batch is counted once.
+         */
+        volatile int batchRows;
+        volatile long inputNanos;
+        volatile long inferNanos;
+        volatile long outputNanos;
+        volatile boolean leads;
         /** 1 once a batch took it or its caller's timeout refused it: whichever comes first decides. */
         private volatile int taken;
 
@@ -502,7 +512,9 @@ final class Batcher {
         try {
             if (live.size() == 1) {
                 List<NamedTensor> out = engine.apply(live.get(0).inputs);
+                long computedAt = System.nanoTime();
                 measured(now, rows, 1);
+                stages(live, rows, 0, computedAt - now, 0);
                 live.get(0).result.complete(out);
                 return;
             }
@@ -512,9 +524,13 @@ final class Batcher {
                 inputs.add(live.get(i).inputs);
                 counts[i] = live.get(i).rows;
             }
-            List<NamedTensor> out = engine.apply(Tensors.concat(inputs));
+            List<NamedTensor> joined = Tensors.concat(inputs);
+            long joinedAt = System.nanoTime();
+            List<NamedTensor> out = engine.apply(joined);
+            long computedAt = System.nanoTime();
             measured(now, rows, live.size());
             List<List<NamedTensor>> outputs = Tensors.split(out, counts);
+            stages(live, rows, joinedAt - now, computedAt - joinedAt, System.nanoTime() - computedAt);
             for (int i = 0; i < live.size(); i++) {
                 live.get(i).result.complete(outputs.get(i));
             }
@@ -526,6 +542,17 @@ final class Batcher {
         if (rows == 0) {
             LOG.trace("empty batch for {}", name);
         }
+    }
+
+    /** Tells each request of a batch what the batch did, before any of them is answered. */
+    private static void stages(List<Job> live, int rows, long input, long infer, long output) {
+        for (Job j : live) {
+            j.batchRows = rows;
+            j.inputNanos = input;
+            j.inferNanos = infer;
+            j.outputNanos = output;
+        }
+        live.get(0).leads = true;
     }
 
     /**

@@ -3,6 +3,8 @@ package io.enclave.core.internal;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
+import io.enclave.api.CumulativeStats;
+import io.enclave.api.CumulativeStats.Timed;
 import io.enclave.api.Slo;
 import io.enclave.api.VersionStats;
 
@@ -32,6 +34,34 @@ final class VersionMeter {
     private final LongAdder shadowAgreed = new LongAdder();
     private final LongAdder shadowDropped = new LongAdder();
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * How many batch sizes the sums keep apart: a version's sizes are bounded by its batching, but a request may
+     * bring any number of rows, and each new size would otherwise add an entry for good. Sizes past this many
+     * still count in every other sum.
+     */
+    static final int MAX_BATCH_SIZES = 1024;
+    // the sums of Triton's statistics extension (CumulativeStats), since the version was first installed
+    private final LongAdder inferences = new LongAdder();
+    private final LongAdder executions = new LongAdder();
+    private final LongAdder succeeded = new LongAdder();
+    private final LongAdder successNanos = new LongAdder();
+    private final LongAdder failedCount = new LongAdder();
+    private final LongAdder failNanos = new LongAdder();
+    private final LongAdder queueNanos = new LongAdder();
+    private final LongAdder inputNanos = new LongAdder();
+    private final LongAdder inferNanos = new LongAdder();
+    private final LongAdder outputNanos = new LongAdder();
+    private final java.util.concurrent.ConcurrentHashMap<Integer, BatchSums> batchSizes = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile long lastInferenceMillis;
+
+    /** Engine calls of one size: how many, and their stages' summed time. */
+    private static final class BatchSums {
+        final LongAdder count = new LongAdder();
+        final LongAdder input = new LongAdder();
+        final LongAdder infer = new LongAdder();
+        final LongAdder output = new LongAdder();
+    }
 
     VersionMeter() {
         this(System::nanoTime);
@@ -83,6 +113,65 @@ final class VersionMeter {
                 slotBatchSum[i] += batch;
             }
         }
+    }
+
+    /**
+     * One answered request, for the cumulative sums; {@link #record(long, boolean, int)} counts it for the window.
+     *
+     * @param totalNanos from its arrival at the server to its answer
+     * @param queued     from its arrival at this version to the start of its batch
+     * @param rows       its own rows
+     * @param batchRows  its batch's rows
+     * @param input      its batch's time joining inputs
+     * @param infer      its batch's time in the engine
+     * @param output     its batch's time splitting outputs
+     * @param leads      true for one request of each batch: the batch is counted with it
+     */
+    void answered(long totalNanos, long queued, int rows, int batchRows, long input, long infer, long output,
+            boolean leads) {
+        lastInferenceMillis = System.currentTimeMillis();
+        succeeded.increment();
+        successNanos.add(totalNanos);
+        queueNanos.add(queued);
+        inferences.add(Math.max(0, rows));
+        inputNanos.add(input);
+        inferNanos.add(infer);
+        outputNanos.add(output);
+        if (leads) {
+            executions.increment();
+            BatchSums b = batchSizes.get(batchRows);
+            if (b == null && batchSizes.size() < MAX_BATCH_SIZES) {
+                b = batchSizes.computeIfAbsent(batchRows, k -> new BatchSums());
+            }
+            if (b != null) {
+                b.count.increment();
+                b.input.add(input);
+                b.infer.add(infer);
+                b.output.add(output);
+            }
+        }
+    }
+
+    /** One request the version failed or refused, for the cumulative sums, from its arrival at the server. */
+    void failedAfter(long totalNanos) {
+        lastInferenceMillis = System.currentTimeMillis();
+        failedCount.increment();
+        failNanos.add(totalNanos);
+    }
+
+    /** The sums since the version was first installed, as Triton's statistics extension gives them. */
+    CumulativeStats cumulative() {
+        java.util.List<CumulativeStats.Batch> batches = new java.util.ArrayList<>(batchSizes.size());
+        batchSizes.forEach((rows, b) -> {
+            long n = b.count.sum();
+            batches.add(new CumulativeStats.Batch(rows, new Timed(n, b.input.sum()), new Timed(n, b.infer.sum()),
+                    new Timed(n, b.output.sum())));
+        });
+        batches.sort(java.util.Comparator.comparingInt(CumulativeStats.Batch::rows));
+        long ok = succeeded.sum();
+        return new CumulativeStats(lastInferenceMillis, inferences.sum(), executions.sum(), new Timed(ok, successNanos.sum()),
+                new Timed(failedCount.sum(), failNanos.sum()), new Timed(ok, queueNanos.sum()), new Timed(ok, inputNanos.sum()),
+                new Timed(ok, inferNanos.sum()), new Timed(ok, outputNanos.sum()), batches);
     }
 
     void enter() {

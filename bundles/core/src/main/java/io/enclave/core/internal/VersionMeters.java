@@ -6,6 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.osgi.framework.Version;
 import org.osgi.service.component.annotations.Component;
 
+import io.enclave.api.CumulativeStats;
 import io.enclave.api.InferenceStats;
 import io.enclave.api.ModelDescriptor;
 import io.enclave.api.VersionStats;
@@ -27,5 +28,11 @@ public class VersionMeters implements InferenceStats {
     public VersionStats stats(String model, Version version, int windowSeconds) {
         VersionMeter m = meters.get(model + ":" + version);
         return m == null ? VersionStats.EMPTY : m.snapshot(windowSeconds);
+    }
+
+    @Override
+    public CumulativeStats cumulative(String model, Version version) {
+        VersionMeter m = meters.get(model + ":" + version);
+        return m == null ? CumulativeStats.EMPTY : m.cumulative();
     }
 }

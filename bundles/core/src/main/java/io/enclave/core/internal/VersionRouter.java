@@ -126,6 +126,12 @@ public class VersionRouter implements Router, InferenceStats {
         return meters.stats(model, version, windowSeconds);
     }
 
+    /** The same sums the {@link VersionMeters} service gives. */
+    @Override
+    public io.enclave.api.CumulativeStats cumulative(String model, Version version) {
+        return meters.cumulative(model, version);
+    }
+
     @Override
     public Map<Version, Double> weights(String model) {
         Map<Version, Double> w = new java.util.LinkedHashMap<>();
@@ -269,6 +275,8 @@ public class VersionRouter implements Router, InferenceStats {
         int batchSize = 1;
         /** When the transport received the request: the version's deadline counts from then. */
         long arrived;
+        /** When the router first saw it. */
+        long routed = System.nanoTime();
         /** The caller's own limit on when its computation must start, from {@link #arrived}; 0 for none. */
         long timeout;
         long priority;
@@ -439,6 +447,7 @@ public class VersionRouter implements Router, InferenceStats {
         if (!breaker.tryAcquirePermission()) {
             t.rejected = true;
             meter.record(0, true);
+            meter.failedAfter(sinceArrival(t, System.nanoTime()));
             return CompletableFuture.failedFuture(new ModelUnavailableException("model '" + d.name() + "' version "
                     + d.version() + " is failing: its circuit breaker is open"));
         }
@@ -449,17 +458,22 @@ public class VersionRouter implements Router, InferenceStats {
                 : new RegisteredVersion.Call(null, v.inferAsync(inputs, t.arrived, t.timeout, t.priority).toCompletableFuture());
         return c.result().handle((out, e) -> {
             meter.leave();
-            long took = System.nanoTime() - start;
+            long now = System.nanoTime();
+            long took = now - start;
             if (e == null) {
                 Batcher.Job job = c.job();
                 int batch = 1;
                 if (job != null && job.started > 0) {
                     t.computeStart = job.started;
-                    t.computeNanos += System.nanoTime() - job.started;
+                    t.computeNanos += now - job.started;
                     batch = Math.max(1, job.batchSize);
                     t.batchSize = batch;
+                    meter.answered(sinceArrival(t, now), job.started - start, job.rows, job.batchRows, job.inputNanos,
+                            job.inferNanos, job.outputNanos, job.leads);
                 } else {
                     t.computeNanos += took;
+                    int rows = Tensors.rows(inputs);
+                    meter.answered(sinceArrival(t, now), 0, rows, rows, 0, took, 0, true);
                 }
                 breaker.onSuccess(took, TimeUnit.NANOSECONDS);
                 meter.record(took, false, batch);
@@ -475,6 +489,7 @@ public class VersionRouter implements Router, InferenceStats {
                 breaker.releasePermission();
                 t.rejected = true;
                 meter.record(took, true);
+                meter.failedAfter(sinceArrival(t, now));
                 throw overloaded;
             }
             t.computeNanos += took;
@@ -483,9 +498,15 @@ public class VersionRouter implements Router, InferenceStats {
             }
             breaker.onError(took, TimeUnit.NANOSECONDS, x);
             meter.record(took, true);
+            meter.failedAfter(sinceArrival(t, now));
             throw x instanceof EnclaveException ee ? ee
                     : new InferenceException("model '" + d.name() + "' version " + d.version() + " failed: " + x, x);
         });
+    }
+
+    /** From the request's arrival at the server (or, when the transport did not say, at the router) to {@code now}. */
+    private static long sinceArrival(Trace t, long now) {
+        return t.arrived != 0 && now - t.arrived >= 0 ? now - t.arrived : now - t.routed;
     }
 
     static long timeoutMillis(ModelDescriptor d) {

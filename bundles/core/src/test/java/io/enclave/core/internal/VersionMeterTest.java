@@ -54,6 +54,40 @@ class VersionMeterTest {
     }
 
     @Test
+    void theCumulativeSumsKeepBatchSizesApartUpToABoundAndCountEveryBatchInTheTotals() {
+        // two batches of 3 rows (3 requests of 1 row each), one of 5 (a request of 5 rows)
+        for (int batch = 0; batch < 2; batch++) {
+            for (int r = 0; r < 3; r++) {
+                meter.answered(4_000, 1_000, 1, 3, 100, 2_000, 200, r == 0);
+            }
+        }
+        meter.answered(9_000, 0, 5, 5, 0, 7_000, 0, true);
+        meter.failedAfter(500);
+        io.enclave.api.CumulativeStats s = meter.cumulative();
+        assertEquals(11, s.inferenceCount());
+        assertEquals(3, s.executionCount());
+        assertEquals(new io.enclave.api.CumulativeStats.Timed(7, 33_000), s.success());
+        assertEquals(new io.enclave.api.CumulativeStats.Timed(1, 500), s.fail());
+        assertEquals(new io.enclave.api.CumulativeStats.Timed(7, 6_000), s.queue());
+        assertEquals(new io.enclave.api.CumulativeStats.Timed(7, 19_000), s.computeInfer(), "each request counts its batch");
+        assertEquals(java.util.List.of(
+                new io.enclave.api.CumulativeStats.Batch(3, new io.enclave.api.CumulativeStats.Timed(2, 200),
+                        new io.enclave.api.CumulativeStats.Timed(2, 4_000), new io.enclave.api.CumulativeStats.Timed(2, 400)),
+                new io.enclave.api.CumulativeStats.Batch(5, new io.enclave.api.CumulativeStats.Timed(1, 0),
+                        new io.enclave.api.CumulativeStats.Timed(1, 7_000), new io.enclave.api.CumulativeStats.Timed(1, 0))),
+                s.batches(), "each batch once, by size");
+
+        // a caller's own row counts make any number of sizes: past the bound they count only in the totals
+        VersionMeter many = new VersionMeter();
+        for (int rows = 1; rows <= VersionMeter.MAX_BATCH_SIZES + 100; rows++) {
+            many.answered(1, 0, rows, rows, 0, 1, 0, true);
+        }
+        io.enclave.api.CumulativeStats m = many.cumulative();
+        assertEquals(VersionMeter.MAX_BATCH_SIZES, m.batches().size());
+        assertEquals(VersionMeter.MAX_BATCH_SIZES + 100, m.executionCount());
+    }
+
+    @Test
     void binsCoverMicrosecondsToSeconds() {
         assertEquals(0, VersionMeter.bin(1));
         assertEquals(VersionMeter.BINS - 1, VersionMeter.bin(Long.MAX_VALUE));

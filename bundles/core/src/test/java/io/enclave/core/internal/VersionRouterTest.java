@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Hashtable;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -284,6 +285,58 @@ class VersionRouterTest {
         InferenceResponse gone = router.infer(new InferenceRequest("p", null, List.of(X), null));
         assertTrue(gone.fallback(), "a stopped model is still answered by its fallback");
         assertFalse(infer(null, List.of(X), null).fallback());
+    }
+
+    @Test
+    @Timeout(60)
+    void theCumulativeSumsCountRowsRequestsAndBatchesAsTritonsStatisticsDo() throws Exception {
+        // one computation at a time: the three requests that come while it is held run as one batch after it
+        registry.bindDescriptor(Fakes.model("p", "1.0.0", Map.of("batching", Map.of("maxWorkers", 1, "maxBatchSize", 8)), null));
+        EngineModelRegistryTest.await(registry::allReady);
+        assertEquals(io.enclave.api.CumulativeStats.EMPTY, router.cumulative("p", v("1.0.0")));
+        long before = System.currentTimeMillis();
+        CompletableFuture<InferenceResponse> first = occupy("p");
+        List<CompletableFuture<InferenceResponse>> queued = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            queued.add(router.inferAsync(new InferenceRequest("p", null, List.of(X), null)).toCompletableFuture());
+        }
+        Thread.sleep(200);
+        engine.gate.countDown();
+        first.get(10, TimeUnit.SECONDS);
+        for (CompletableFuture<InferenceResponse> q : queued) {
+            q.get(10, TimeUnit.SECONDS);
+        }
+        io.enclave.api.CumulativeStats s = router.cumulative("p", v("1.0.0"));
+        assertEquals(8, s.inferenceCount(), "four requests of two rows");
+        assertEquals(2, s.executionCount(), "the held request alone, then the three that waited together");
+        assertEquals(4, s.success().count());
+        assertEquals(0, s.fail().count());
+        assertEquals(List.of(2, 6), s.batches().stream().map(io.enclave.api.CumulativeStats.Batch::rows).toList());
+        for (io.enclave.api.CumulativeStats.Batch b : s.batches()) {
+            assertEquals(1, b.computeInfer().count());
+            assertEquals(1, b.computeInput().count());
+            assertEquals(1, b.computeOutput().count());
+        }
+        // each request counts its batch's time: the held one and the three behind it each waited out the gate
+        long held = TimeUnit.MILLISECONDS.toNanos(200);
+        assertTrue(s.batches().get(0).computeInfer().nanos() >= held, s.toString());
+        assertTrue(s.computeInfer().nanos() >= held, s.toString());
+        assertTrue(s.queue().nanos() >= 3 * held, "the three queued behind the held one: " + s);
+        assertTrue(s.success().nanos() >= s.queue().nanos() + s.computeInput().nanos() + s.computeInfer().nanos()
+                + s.computeOutput().nanos(), "a request's whole time holds its stages: " + s);
+        assertTrue(s.lastInferenceMillis() >= before && s.lastInferenceMillis() <= System.currentTimeMillis());
+
+        // a failure counts as such and adds no rows; a request that does not fit is the caller's and counts nowhere
+        engine.failingModel = "p";
+        assertThrows(InferenceException.class, () -> router.infer(new InferenceRequest("p", null, List.of(X), null)));
+        engine.failingModel = null;
+        assertThrows(InvalidInputException.class, () -> router.infer(new InferenceRequest("p", null,
+                List.of(new NamedTensor("x", DataType.FP32, new long[] {1, 3}, new float[] {1, 2, 3})), null)));
+        io.enclave.api.CumulativeStats after = router.cumulative("p", v("1.0.0"));
+        assertEquals(1, after.fail().count());
+        assertEquals(8, after.inferenceCount());
+        assertEquals(4, after.success().count());
+        assertEquals(s.batches(), after.batches());
     }
 
     /** Holds the version's one computation at the engine's gate, from a thread of its own. */

@@ -752,6 +752,52 @@ final class InferenceCodec {
         }
     }
 
+    /**
+     * Triton's statistics extension ({@code GET /v2/models[/{m}[/versions/{v}]]/stats}): one entry per version.
+     * Enclave keeps no response cache, so its cache figures are zeros, given because Triton's tools read them.
+     */
+    byte[] statistics(List<VersionSums> versions) {
+        ObjectNode root = mapper.createObjectNode();
+        com.fasterxml.jackson.databind.node.ArrayNode all = root.putArray("model_stats");
+        for (VersionSums v : versions) {
+            io.enclave.api.CumulativeStats s = v.stats();
+            ObjectNode m = all.addObject();
+            m.put("name", v.model());
+            m.put("version", v.version());
+            m.put("last_inference", s.lastInferenceMillis());
+            m.put("inference_count", s.inferenceCount());
+            m.put("execution_count", s.executionCount());
+            ObjectNode inference = m.putObject("inference_stats");
+            timed(inference, "success", s.success());
+            timed(inference, "fail", s.fail());
+            timed(inference, "queue", s.queue());
+            timed(inference, "compute_input", s.computeInput());
+            timed(inference, "compute_infer", s.computeInfer());
+            timed(inference, "compute_output", s.computeOutput());
+            timed(inference, "cache_hit", io.enclave.api.CumulativeStats.Timed.NONE);
+            timed(inference, "cache_miss", io.enclave.api.CumulativeStats.Timed.NONE);
+            com.fasterxml.jackson.databind.node.ArrayNode batches = m.putArray("batch_stats");
+            for (io.enclave.api.CumulativeStats.Batch b : s.batches()) {
+                ObjectNode n = batches.addObject();
+                n.put("batch_size", b.rows());
+                timed(n, "compute_input", b.computeInput());
+                timed(n, "compute_infer", b.computeInfer());
+                timed(n, "compute_output", b.computeOutput());
+            }
+        }
+        return bytes(root);
+    }
+
+    /** One version's sums, as {@link #statistics} lists them. */
+    record VersionSums(String model, String version, io.enclave.api.CumulativeStats stats) {
+    }
+
+    private static void timed(ObjectNode parent, String name, io.enclave.api.CumulativeStats.Timed t) {
+        ObjectNode n = parent.putObject(name);
+        n.put("count", t.count());
+        n.put("ns", t.nanos());
+    }
+
     byte[] object(Map<String, ?> fields) {
         return bytes(mapper.valueToTree(fields));
     }

@@ -69,7 +69,7 @@ public class OpenInferenceServlet extends HttpServlet {
      * extension by this name before they send or ask for binary data. {@code schedule_policy} is a
      * request's {@code timeout} and {@code priority}.
      */
-    static final List<String> EXTENSIONS = List.of("binary_tensor_data", "classification", "schedule_policy");
+    static final List<String> EXTENSIONS = List.of("binary_tensor_data", "classification", "schedule_policy", "statistics");
     private static final String JSON = "application/json";
     private static final String OCTETS = "application/octet-stream";
     private static final int MAX_SEGMENT = 256;
@@ -82,6 +82,8 @@ public class OpenInferenceServlet extends HttpServlet {
         MODEL("GET", Permission.MODEL_READ),
         MODEL_READY("GET", Permission.MODEL_READ),
         MODEL_CONFIG("GET", Permission.MODEL_READ),
+        /** Triton's statistics extension; the model, and then the version, may be left out. */
+        STATS("GET", Permission.MODEL_READ),
         INFER("POST", Permission.MODEL_INFER);
 
         final String method;
@@ -101,6 +103,7 @@ public class OpenInferenceServlet extends HttpServlet {
     private final transient ModelRegistry registry;
     private final transient BatchingControl batching;
     private final transient SecurityService security;
+    private final transient io.enclave.api.InferenceStats stats;
     private final transient InferenceCodec codec;
     private final int maxRequestBytes;
     private final String serverVersion;
@@ -108,7 +111,9 @@ public class OpenInferenceServlet extends HttpServlet {
     @Activate
     public OpenInferenceServlet(@Reference(name = "router") Router router,
             @Reference(name = "registry") ModelRegistry registry, @Reference(name = "security") SecurityService security,
-            @Reference(name = "batching") BatchingControl batching, BundleContext context, RestServer.Config config) {
+            @Reference(name = "batching") BatchingControl batching, @Reference(name = "stats") io.enclave.api.InferenceStats stats,
+            BundleContext context, RestServer.Config config) {
+        this.stats = stats;
         this.router = router;
         this.batching = batching;
         this.registry = registry;
@@ -150,6 +155,7 @@ public class OpenInferenceServlet extends HttpServlet {
                 case MODEL -> model(resp, route.model, route.version);
                 case MODEL_CONFIG -> config(resp, route.model, route.version);
                 case MODEL_READY -> readiness(resp, route.model, route.version);
+                case STATS -> statistics(resp, route.model, route.version);
                 case INFER -> infer(req, resp, route.model, route.version, arrived);
             }
         } catch (RuntimeException e) {
@@ -186,14 +192,19 @@ public class OpenInferenceServlet extends HttpServlet {
                     return "live".equals(s[1]) ? new Route(Endpoint.LIVE, null, null)
                             : "ready".equals(s[1]) ? new Route(Endpoint.READY, null, null) : null;
                 }
-                return "models".equals(s[0]) ? new Route(Endpoint.MODEL, s[1], null) : null;
+                if (!"models".equals(s[0])) {
+                    return null;
+                }
+                // as in Triton, every model's statistics: a model called "stats" has its metadata at .../versions/{v}
+                return "stats".equals(s[1]) ? new Route(Endpoint.STATS, null, null) : new Route(Endpoint.MODEL, s[1], null);
             case 3:
                 if (!"models".equals(s[0])) {
                     return null;
                 }
                 return "ready".equals(s[2]) ? new Route(Endpoint.MODEL_READY, s[1], null)
                         : "infer".equals(s[2]) ? new Route(Endpoint.INFER, s[1], null)
-                        : "config".equals(s[2]) ? new Route(Endpoint.MODEL_CONFIG, s[1], null) : null;
+                        : "config".equals(s[2]) ? new Route(Endpoint.MODEL_CONFIG, s[1], null)
+                        : "stats".equals(s[2]) ? new Route(Endpoint.STATS, s[1], null) : null;
             case 4:
                 return "models".equals(s[0]) && "versions".equals(s[2]) ? new Route(Endpoint.MODEL, s[1], s[3]) : null;
             case 5:
@@ -202,7 +213,8 @@ public class OpenInferenceServlet extends HttpServlet {
                 }
                 return "ready".equals(s[4]) ? new Route(Endpoint.MODEL_READY, s[1], s[3])
                         : "infer".equals(s[4]) ? new Route(Endpoint.INFER, s[1], s[3])
-                        : "config".equals(s[4]) ? new Route(Endpoint.MODEL_CONFIG, s[1], s[3]) : null;
+                        : "config".equals(s[4]) ? new Route(Endpoint.MODEL_CONFIG, s[1], s[3])
+                        : "stats".equals(s[4]) ? new Route(Endpoint.STATS, s[1], s[3]) : null;
             default:
                 return null;
         }
@@ -225,6 +237,33 @@ public class OpenInferenceServlet extends HttpServlet {
         ModelVersion v = described(model, version);
         ModelDescriptor d = v.descriptor();
         send(resp, 200, JSON, codec.modelConfig(model, d, batching.settings(model, d.version()), v.device()));
+    }
+
+    /**
+     * Triton's statistics extension: every installed version of every model, of one model, or one version, loaded
+     * or not, with the sums since each was first installed.
+     */
+    private void statistics(HttpServletResponse resp, String model, String version) throws IOException {
+        List<ModelVersion> versions;
+        if (model == null) {
+            versions = registry.versions();
+        } else {
+            versions = registry.versions(model);
+            if (versions.isEmpty()) {
+                throw new ModelNotFoundException("unknown model '" + model + "'");
+            }
+            if (version != null) {
+                versions = versions.stream().filter(v -> version.equals(v.descriptor().version().toString())).toList();
+                if (versions.isEmpty()) {
+                    throw new ModelNotFoundException("model '" + model + "' has no version '" + version + "'");
+                }
+            }
+        }
+        List<InferenceCodec.VersionSums> sums = versions.stream().map(ModelVersion::descriptor)
+                .sorted(java.util.Comparator.comparing(ModelDescriptor::name).thenComparing(ModelDescriptor::version))
+                .map(d -> new InferenceCodec.VersionSums(d.name(), d.version().toString(), stats.cumulative(d.name(), d.version())))
+                .toList();
+        send(resp, 200, JSON, codec.statistics(sums));
     }
 
     /** The version asked for, or the one routing would choose, or, before any is ready, the newest. */

@@ -217,6 +217,30 @@ class InferenceCodecTest {
         assertEquals("{\"error\":\"bad \\\"thing\\\"\"}", new String(codec.error("bad \"thing\""), StandardCharsets.UTF_8));
     }
 
+    @Test
+    void statisticsHaveTheShapeOfTritonsExtension() throws Exception {
+        io.enclave.api.CumulativeStats.Timed t = new io.enclave.api.CumulativeStats.Timed(3, 4_000);
+        io.enclave.api.CumulativeStats s = new io.enclave.api.CumulativeStats(1_700_000_000_000L, 5, 2, t,
+                new io.enclave.api.CumulativeStats.Timed(1, 9), t, t, t, t, List.of(new io.enclave.api.CumulativeStats.Batch(
+                        4, new io.enclave.api.CumulativeStats.Timed(1, 10), new io.enclave.api.CumulativeStats.Timed(1, 20),
+                        new io.enclave.api.CumulativeStats.Timed(1, 30))));
+        JsonNode m = new ObjectMapper().readTree(codec.statistics(List.of(new InferenceCodec.VersionSums("minilm", "1.0.0", s)))).get("model_stats").get(0);
+        assertEquals("minilm", m.get("name").asText());
+        assertEquals("1.0.0", m.get("version").asText());
+        assertEquals(1_700_000_000_000L, m.get("last_inference").asLong());
+        assertEquals(5, m.get("inference_count").asLong());
+        assertEquals(2, m.get("execution_count").asLong());
+        assertEquals("{\"count\":3,\"ns\":4000}", m.at("/inference_stats/success").toString());
+        assertEquals("{\"count\":1,\"ns\":9}", m.at("/inference_stats/fail").toString());
+        for (String stage : List.of("queue", "compute_input", "compute_infer", "compute_output")) {
+            assertEquals(3, m.at("/inference_stats/" + stage + "/count").asLong(), stage);
+        }
+        assertEquals("{\"count\":0,\"ns\":0}", m.at("/inference_stats/cache_hit").toString());
+        assertEquals("{\"count\":0,\"ns\":0}", m.at("/inference_stats/cache_miss").toString());
+        assertEquals("[{\"batch_size\":4,\"compute_input\":{\"count\":1,\"ns\":10},\"compute_infer\":{\"count\":1,\"ns\":20},"
+                + "\"compute_output\":{\"count\":1,\"ns\":30}}]", m.get("batch_stats").toString());
+    }
+
     private static byte[] withBinary(String json, byte[] binary) {
         byte[] head = json.getBytes(StandardCharsets.UTF_8);
         byte[] all = java.util.Arrays.copyOf(head, head.length + binary.length);

@@ -43,13 +43,16 @@ class OpenInferenceRoutesTest {
         assertEquals(new Route(Endpoint.INFER, "minilm", "1.0.0"), route("/v2/models/minilm/versions/1.0.0/infer/"));
         assertEquals(new Route(Endpoint.MODEL_CONFIG, "minilm", null), route("/v2/models/minilm/config"));
         assertEquals(new Route(Endpoint.MODEL_CONFIG, "minilm", "1.1.0"), route("/v2/models/minilm/versions/1.1.0/config"));
+        assertEquals(new Route(Endpoint.STATS, null, null), route("/v2/models/stats"));
+        assertEquals(new Route(Endpoint.STATS, "minilm", null), route("/v2/models/minilm/stats"));
+        assertEquals(new Route(Endpoint.STATS, "minilm", "1.0.0"), route("/v2/models/minilm/versions/1.0.0/stats/"));
     }
 
     @Test
     void anythingElseIsNoEndpoint() {
         for (String uri : new String[] {"/v2x", "/v2/health", "/v2/health/dead", "/v2/models", "/v2/models//infer",
                 "/v2/models/minilm/predict", "/v2/models/minilm/versions", "/v2/models/minilm/releases/1.0.0",
-                "/v2/models/minilm/versions/1.0.0/infer/more", "/v2/models/minilm/versions/1.0.0/infer/a/b/c",
+                "/v2/models/minilm/versions/1.0.0/infer/more", "/v2/models/stats/more", "/v2/stats", "/v2/models/minilm/versions/1.0.0/infer/a/b/c",
                 "/v2/models/" + "a".repeat(257), "/v2/things/minilm/infer", "/v2//health/live"}) {
             assertNull(route(uri), uri);
         }
