@@ -538,14 +538,21 @@ public final class Bench {
         aroundRatios(row, before, after, limitOf, (int) row.get("concurrency"));
         row.put("enclavePerSecond", enclave.get("perSecond"));
         row.put("enclaveRatioToLimitAround", enclave.get("ratioToLimitAround"));
+        row.put("enclaveRowsPerEngineCall", enclave.get("rowsPerEngineCall"));
         // each against the limit around it, so the machine's drift between the two rounds cancels
         row.put("enclaveOverReference", round((double) enclave.get("ratioToLimitAround") / (double) row.get("ratioToLimitAround"), 3));
         row.put("limitAfter", after);
         return row;
     }
 
-    /** A server a load round drives: the URL it is asked, its process, and how its batch workers' thread names start. */
-    record Target(String url, long pid, String workers) {
+    /**
+     * A server a load round drives: the URL it is asked, its process, and how its batch workers' thread names start;
+     * {@code stats}, for Enclave, is where its Triton statistics for the version are read (null for the reference).
+     */
+    record Target(String url, long pid, String workers, String stats) {
+        Target(String url, long pid, String workers) {
+            this(url, pid, workers, null);
+        }
     }
 
     /** Rows per second at each batch size and caller count; the best is the limit. */
@@ -962,8 +969,8 @@ public final class Bench {
                     ref.get("p99Ms"), ref.get("limitBeforePerSecond"), ref.get("limitAfterPerSecond"), ref.get("ratioToLimitAround"),
                     ref.get("ratioToLimitSameRowsAround"), ref.get("rowsPerBatch"), ref.get("serverCpuMsPerRequest"),
                     ref.get("engineThreadsCpuMsPerRequest"), ref.get("httpThreadsCpuMsPerRequest")));
-            s.append(String.format(Locale.ROOT, "| | Enclave | %s | | | **%s** | | |%n", ref.get("enclavePerSecond"),
-                    ref.get("enclaveRatioToLimitAround")));
+            s.append(String.format(Locale.ROOT, "| | Enclave | %s | | | **%s** | %s | |%n", ref.get("enclavePerSecond"),
+                    ref.get("enclaveRatioToLimitAround"), ref.get("enclaveRowsPerEngineCall")));
             s.append("\nEnclave over the reference, each against the limit around it: ").append(ref.get("enclaveOverReference"))
                     .append('\n');
         }
@@ -1247,7 +1254,8 @@ public final class Bench {
 
         /** Enclave, for a workload: its URL, its process, and its batch workers' thread names. */
         Target target(Workload w) throws IOException {
-            return new Target(base() + path(w), pid(), "enclave-worker");
+            return new Target(base() + path(w), pid(), "enclave-worker",
+                    base() + "/v2/models/" + w.model() + "/versions/" + w.version() + "/stats");
         }
 
         /** Closed loop with wrk against any server on this machine, with the same request as Enclave gets. */
@@ -1261,6 +1269,7 @@ public final class Bench {
             if (warm) {
                 runWrk(script, url, concurrency, 1);
             }
+            long[] callsBefore = engineCalls(target);
             long serverBefore = cpuTicks(target.pid());
             ThreadTicks threadsBefore = threadTicks(target);
             long wallBefore = System.nanoTime();
@@ -1268,6 +1277,7 @@ public final class Bench {
             double wall = (System.nanoTime() - wallBefore) / 1e9;
             long serverTicks = cpuTicks(target.pid()) - serverBefore;
             ThreadTicks threadsAfter = threadTicks(target);
+            long[] callsAfter = engineCalls(target);
             double serverCores = serverTicks / 100.0 / wall;
             double jitCores = Math.max(0, threadsAfter.jit() - threadsBefore.jit()) / 100.0 / wall;
             Map<String, Object> row = new LinkedHashMap<>();
@@ -1303,6 +1313,10 @@ public final class Bench {
                         * 10.0 / (requests - failed), 4));
             }
             row.put("clientCores", round(childCpuSeconds(out) / wall, 2));
+            if (callsBefore != null && callsAfter != null && callsAfter[1] > callsBefore[1]) {
+                // Enclave's own word (Triton's statistics) on how full its batches ran, beside the reference's rowsPerBatch
+                row.put("rowsPerEngineCall", round((double) (callsAfter[0] - callsBefore[0]) / (callsAfter[1] - callsBefore[1]), 2));
+            }
             // of Enclave's share, what its JIT compiler took (near 0 once warm)
             row.put("jitCores", round(jitCores, 2));
             return row;
@@ -1505,6 +1519,23 @@ public final class Bench {
 
         private java.net.InetSocketAddress address() {
             return new java.net.InetSocketAddress("127.0.0.1", http);
+        }
+
+        /**
+         * Rows answered and engine calls so far, from Enclave's Triton statistics for the target's version; null for
+         * a server without them.
+         */
+        private long[] engineCalls(Target target) throws Exception {
+            if (target.stats() == null) {
+                return null;
+            }
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(target.stats()))
+                    .header("Authorization", auth).GET().build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new IOException("statistics: " + r.statusCode() + " " + r.body());
+            }
+            com.fasterxml.jackson.databind.JsonNode m = JSON.readTree(r.body()).get("model_stats").get(0);
+            return new long[] {m.get("inference_count").asLong(), m.get("execution_count").asLong()};
         }
 
         private String path(Workload w) {
