@@ -544,15 +544,22 @@ final class Batcher {
         }
     }
 
-    /** Tells each request of a batch what the batch did, before any of them is answered. */
+    /**
+     * Tells each request of a batch what the batch did, before any of them is answered. The batch is counted with
+     * the first that is still to be answered: one whose caller's timeout ended it meanwhile is answered no more.
+     */
     private static void stages(List<Job> live, int rows, long input, long infer, long output) {
+        boolean led = false;
         for (Job j : live) {
             j.batchRows = rows;
             j.inputNanos = input;
             j.inferNanos = infer;
             j.outputNanos = output;
+            if (!led && !j.result.isDone()) {
+                j.leads = true;
+                led = true;
+            }
         }
-        live.get(0).leads = true;
     }
 
     /**

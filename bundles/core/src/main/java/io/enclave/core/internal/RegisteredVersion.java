@@ -120,11 +120,24 @@ final class RegisteredVersion implements ModelVersion {
     /**
      * One call on its way.
      *
-     * @param job    the queued request, for its queue time and batch size; null when it never reached the
-     *               queue, or reaches it later (after an injected delay)
+     * @param queued the queued request, for its queue time and batch: it gives null while the request has not
+     *               reached the queue (an injected delay holds it back) and when it never does
      * @param result the outputs, or why there are none: refusals, a timeout and failures alike
      */
-    record Call(Batcher.Job job, CompletableFuture<List<NamedTensor>> result) {
+    record Call(java.util.function.Supplier<Batcher.Job> queued, CompletableFuture<List<NamedTensor>> result) {
+        Call(Batcher.Job job, CompletableFuture<List<NamedTensor>> result) {
+            this(() -> job, result);
+        }
+
+        /** A call that never reaches a batcher's queue: refused, or run by other means. */
+        static Call unqueued(CompletableFuture<List<NamedTensor>> result) {
+            return new Call(() -> null, result);
+        }
+
+        /** @return the queued request, null when it is not (or not yet) queued */
+        Batcher.Job job() {
+            return queued.get();
+        }
     }
 
     @Override
@@ -163,14 +176,19 @@ final class RegisteredVersion implements ModelVersion {
     Call call(List<NamedTensor> inputs, long arrivedNanos, long timeoutNanos, long priority) {
         Batcher b = batcher;
         if (state != ModelState.READY || b == null) {
-            return new Call(null, CompletableFuture.failedFuture(unavailable()));
+            return Call.unqueued(CompletableFuture.failedFuture(unavailable()));
         }
         if (faultMillis > 0) {
             // injected latency holds no thread: the request is queued once it has passed
+            java.util.concurrent.atomic.AtomicReference<Batcher.Job> queued = new java.util.concurrent.atomic.AtomicReference<>();
             CompletableFuture<List<NamedTensor>> later = CompletableFuture
                     .runAsync(() -> { }, CompletableFuture.delayedExecutor(faultMillis, TimeUnit.MILLISECONDS))
-                    .thenCompose(passed -> queue(b, inputs, arrivedNanos, timeoutNanos, priority).result());
-            return new Call(null, later);
+                    .thenCompose(passed -> {
+                        Call c = queue(b, inputs, arrivedNanos, timeoutNanos, priority);
+                        queued.set(c.job());
+                        return c.result();
+                    });
+            return new Call(queued::get, later);
         }
         return queue(b, inputs, arrivedNanos, timeoutNanos, priority);
     }
@@ -181,7 +199,7 @@ final class RegisteredVersion implements ModelVersion {
             injectFault();
             job = b.submit(inputs, arrivedNanos, timeoutNanos, priority);
         } catch (RuntimeException e) {
-            return new Call(null, CompletableFuture.failedFuture(e));
+            return Call.unqueued(CompletableFuture.failedFuture(e));
         }
         long wait = timeoutMillis > 0 ? timeoutMillis : b.settings().deadlineMillis() + 600_000;
         CompletableFuture<List<NamedTensor>> result = new CompletableFuture<>();

@@ -455,7 +455,7 @@ public class VersionRouter implements Router, InferenceStats {
         t.computeStart = start;
         meter.enter();
         RegisteredVersion.Call c = v instanceof RegisteredVersion rv ? rv.call(inputs, t.arrived, t.timeout, t.priority)
-                : new RegisteredVersion.Call(null, v.inferAsync(inputs, t.arrived, t.timeout, t.priority).toCompletableFuture());
+                : RegisteredVersion.Call.unqueued(v.inferAsync(inputs, t.arrived, t.timeout, t.priority).toCompletableFuture());
         return c.result().handle((out, e) -> {
             meter.leave();
             long now = System.nanoTime();
@@ -468,13 +468,10 @@ public class VersionRouter implements Router, InferenceStats {
                     t.computeNanos += now - job.started;
                     batch = Math.max(1, job.batchSize);
                     t.batchSize = batch;
-                    meter.answered(sinceArrival(t, now), job.started - start, job.rows, job.batchRows, job.inputNanos,
-                            job.inferNanos, job.outputNanos, job.leads);
                 } else {
                     t.computeNanos += took;
-                    int rows = Tensors.rows(inputs);
-                    meter.answered(sinceArrival(t, now), 0, rows, rows, 0, took, 0, true);
                 }
+                answered(meter, job, inputs, sinceArrival(t, now), start, now);
                 breaker.onSuccess(took, TimeUnit.NANOSECONDS);
                 meter.record(took, false, batch);
                 return out;
@@ -502,6 +499,21 @@ public class VersionRouter implements Router, InferenceStats {
             throw x instanceof EnclaveException ee ? ee
                     : new InferenceException("model '" + d.name() + "' version " + d.version() + " failed: " + x, x);
         });
+    }
+
+    /**
+     * Adds an answered request to its version's sums: its batch's figures when a batcher ran it, else as an engine
+     * call of its own from {@code start}.
+     */
+    private static void answered(VersionMeter meter, Batcher.Job job, List<NamedTensor> inputs, long total, long start,
+            long now) {
+        if (job != null && job.started > 0) {
+            meter.answered(total, job.started - start, job.rows, job.batchRows, job.inputNanos, job.inferNanos,
+                    job.outputNanos, job.leads);
+        } else {
+            int rows = Tensors.rows(inputs);
+            meter.answered(total, 0, rows, rows, 0, now - start, 0, true);
+        }
     }
 
     /** From the request's arrival at the server (or, when the transport did not say, at the router) to {@code now}. */
@@ -564,10 +576,18 @@ public class VersionRouter implements Router, InferenceStats {
         VersionMeter meter = meter(shadow.descriptor());
         try {
             shadows.execute(() -> {
+                long start = System.nanoTime();
                 try {
-                    List<NamedTensor> got = shadow.infer(order(shadow.descriptor(), inputs));
+                    // queued like any request, so that a batch it shares with them is counted whole
+                    List<NamedTensor> copy = order(shadow.descriptor(), inputs);
+                    RegisteredVersion.Call c = shadow instanceof RegisteredVersion rv ? rv.call(copy, start, 0, 0)
+                            : RegisteredVersion.Call.unqueued(shadow.inferAsync(copy, start).toCompletableFuture());
+                    List<NamedTensor> got = Futures.await(c.result(), "model '" + answered.name() + "' (shadow)");
+                    long now = System.nanoTime();
+                    answered(meter, c.job(), copy, now - start, start, now);
                     meter.shadow(Agreement.of(shadow.descriptor()).agree(answer, got));
                 } catch (RuntimeException e) {
+                    meter.failedAfter(System.nanoTime() - start);
                     meter.shadow(false);
                     LOG.debug("shadow {} failed: {}", shadow.descriptor(), e.getMessage());
                 }

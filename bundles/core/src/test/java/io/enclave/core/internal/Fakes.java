@@ -57,6 +57,8 @@ final class Fakes {
     static final class Engine implements InferenceEngine {
         final AtomicInteger closed = new AtomicInteger();
         final AtomicInteger loads = new AtomicInteger();
+        /** Calls of loaded models' infer, all models together. */
+        final AtomicInteger calls = new AtomicInteger();
         volatile String failWith;
         volatile CountDownLatch gate;
         /** The model whose calls fail once past the gate, or null. */
@@ -86,6 +88,7 @@ final class Fakes {
             return new LoadedModel() {
                 @Override
                 public List<NamedTensor> infer(List<NamedTensor> inputs) {
+                    calls.incrementAndGet();
                     CountDownLatch g = gate;
                     if (g != null) {
                         try {

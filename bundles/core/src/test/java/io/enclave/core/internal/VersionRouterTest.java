@@ -339,6 +339,34 @@ class VersionRouterTest {
         assertEquals(s.batches(), after.batches());
     }
 
+    @Test
+    @Timeout(60)
+    void requestsHeldBackByInjectedLatencyStillCountTheirBatches() throws Exception {
+        // model.json's injected latency queues a request only once it has passed: its batch is still counted once
+        registry.bindDescriptor(Fakes.model("slow", "1.0.0", Map.of("faults", Map.of("latencyMs", 30),
+                "batching", Map.of("maxBatchSize", 8, "maxWorkers", 1)), null));
+        EngineModelRegistryTest.await(registry::allReady);
+        int engineCallsBefore = engine.calls.get();
+        CompletableFuture<InferenceResponse> first = occupy("slow");
+        RegisteredVersion v = (RegisteredVersion) router.resolve("slow", null);
+        List<CompletableFuture<InferenceResponse>> calls = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            calls.add(router.inferAsync(new InferenceRequest("slow", null, List.of(X), null)).toCompletableFuture());
+        }
+        EngineModelRegistryTest.await(() -> v.batcher().queueDepth() == 3);
+        engine.gate.countDown();
+        first.get(10, TimeUnit.SECONDS);
+        for (CompletableFuture<InferenceResponse> c : calls) {
+            c.get(10, TimeUnit.SECONDS);
+        }
+        io.enclave.api.CumulativeStats s = router.cumulative("slow", v("1.0.0"));
+        assertEquals(2, engine.calls.get() - engineCallsBefore, "the held request, then the three that waited");
+        assertEquals(2, s.executionCount(), "the engine calls that ran, no more: " + s);
+        assertEquals(8, s.inferenceCount());
+        assertEquals(4, s.success().count());
+        assertEquals(List.of(2, 6), s.batches().stream().map(io.enclave.api.CumulativeStats.Batch::rows).toList());
+    }
+
     /** Holds the version's one computation at the engine's gate, from a thread of its own. */
     private CompletableFuture<InferenceResponse> occupy(String model) throws Exception {
         engine.gate = new CountDownLatch(1);
@@ -430,6 +458,12 @@ class VersionRouterTest {
         assertTrue(s.shadowCompared() > 0);
         assertEquals(s.shadowCompared(), s.shadowAgreed(), "the same computation agrees");
         assertEquals(0, s.requests(), "shadow copies are not requests");
+        // but the shadow version ran them: Triton's statistics count each copy, its rows and its engine call
+        io.enclave.api.CumulativeStats sums = router.cumulative("m", v("1.0.0"));
+        assertEquals(s.shadowCompared(), sums.success().count());
+        assertEquals(2 * s.shadowCompared(), sums.inferenceCount());
+        assertEquals(sums.executionCount(), sums.batches().stream().mapToLong(b -> b.computeInfer().count()).sum());
+        assertEquals(sums.inferenceCount(), sums.batches().stream().mapToLong(b -> b.rows() * b.computeInfer().count()).sum());
     }
 
     @Test
