@@ -276,7 +276,7 @@ public class VersionRouter implements Router, InferenceStats {
         /** When the transport received the request: the version's deadline counts from then. */
         long arrived;
         /** When the router first saw it. */
-        long routed = System.nanoTime();
+        long routed;
         /** The caller's own limit on when its computation must start, from {@link #arrived}; 0 for none. */
         long timeout;
         long priority;
@@ -302,6 +302,7 @@ public class VersionRouter implements Router, InferenceStats {
     public CompletionStage<InferenceResponse> inferAsync(InferenceRequest request) {
         long start = System.nanoTime();
         Trace t = new Trace();
+        t.routed = start;
         t.arrived = request.arrivedNanos();
         t.timeout = request.timeoutNanos();
         t.priority = request.priority();
