@@ -1178,6 +1178,10 @@ public class OpenInferenceIT extends EnclaveTestSupport {
 
         assertError(get("/v2/models/nosuch/stats"), 404, "unknown model 'nosuch'");
         assertError(get("/v2/models/minilm/versions/9.9.9/stats"), 404, "has no version '9.9.9'");
+        assertError(get("/v2/models/minilm/versions/x.y/stats"), 404, "has no version 'x.y'");
+        Reply shortName = get("/v2/models/minilm/versions/1.0/stats");
+        assertEquals("a version named as inference names it", 200, shortName.status());
+        assertEquals("1.0.0", shortName.json().at("/model_stats/0/version").asText());
         assertEquals(401, get("/v2/models/stats", ANONYMOUS).status());
     }
 

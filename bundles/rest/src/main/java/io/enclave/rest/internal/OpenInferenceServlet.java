@@ -253,10 +253,16 @@ public class OpenInferenceServlet extends HttpServlet {
                 throw new ModelNotFoundException("unknown model '" + model + "'");
             }
             if (version != null) {
-                versions = versions.stream().filter(v -> version.equals(v.descriptor().version().toString())).toList();
-                if (versions.isEmpty()) {
-                    throw new ModelNotFoundException("model '" + model + "' has no version '" + version + "'");
+                // read as the router reads a version in an inference path, so "1.0" names 1.0.0 here too
+                org.osgi.framework.Version wanted;
+                try {
+                    wanted = org.osgi.framework.Version.parseVersion(version);
+                } catch (IllegalArgumentException e) {
+                    wanted = null;
                 }
+                versions = (wanted == null ? java.util.Optional.<ModelVersion>empty() : registry.find(model, wanted))
+                        .map(List::of).orElseThrow(() -> new ModelNotFoundException(
+                                "model '" + model + "' has no version '" + version + "'"));
             }
         }
         List<InferenceCodec.VersionSums> sums = versions.stream().map(ModelVersion::descriptor)
