@@ -58,7 +58,30 @@ final class Compression {
         byte[] head = in.readNBytes(2);
         in.unread(head);
         boolean zlib = head.length == 2 && (head[0] & 0x0F) == 8 && ((head[0] & 0xFF) << 8 | (head[1] & 0xFF)) % 31 == 0;
-        return new InflaterInputStream(in, new Inflater(!zlib), 8192);
+        return new Inflating(in, new Inflater(!zlib));
+    }
+
+    /**
+     * Inflates with an {@link Inflater} of its own choosing, and ends it on close: an {@link InflaterInputStream}
+     * given its inflater leaves it open, and its native memory would go back only when the collector got to it.
+     */
+    static final class Inflating extends InflaterInputStream {
+        Inflating(InputStream in, Inflater inflater) {
+            super(in, inflater, 8192);
+        }
+
+        Inflater inflater() {
+            return inf;
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                super.close();
+            } finally {
+                inf.end();
+            }
+        }
     }
 
     /**

@@ -2,6 +2,7 @@ package io.enclave.rest.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -57,6 +58,17 @@ class CompressionTest {
         assertSame(raw, Compression.decoding(null, raw));
         assertSame(raw, Compression.decoding("identity", raw));
         assertSame(raw, Compression.decoding("", raw));
+    }
+
+    @Test
+    void aDeflateBodysInflaterIsEndedWhenItsStreamCloses() throws Exception {
+        InputStream in = Compression.decoding("deflate", new ByteArrayInputStream(deflated(BODY, true)));
+        java.util.zip.Inflater inflater = assertInstanceOf(Compression.Inflating.class, in).inflater();
+        assertArrayEquals(BODY, in.readAllBytes());
+        assertEquals(BODY.length, inflater.getBytesWritten());
+        in.close();
+        // an ended Inflater refuses every call; one left open would still answer
+        assertThrows(NullPointerException.class, inflater::getBytesWritten);
     }
 
     @Test
