@@ -35,6 +35,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.enclave.api.BatchingControl;
 import io.enclave.api.BatchingOverride;
 import io.enclave.api.BatchingSettings;
+import io.enclave.api.InferenceStats;
 
 /**
  * The foundation end to end: the distribution boots, both shipped minilm versions load, and the
@@ -342,6 +343,92 @@ public class OpenInferenceIT extends EnclaveTestSupport {
             endLoad(batching, sent);
         }
         assertServesAsBefore();
+    }
+
+    /**
+     * A caller that sends a request and then does not read its answer holds up only its own connection. The
+     * version has one worker, and the answer (1 500 embeddings, about 6 MB of JSON, far more than the sockets
+     * buffer) is computed by that worker, which hands it over without waiting for it to be read: every other
+     * caller is served meanwhile, and the held answer arrives whole once its caller reads it.
+     */
+    @Test
+    public void aCallerThatDoesNotReadItsAnswerHoldsUpOnlyItsOwnConnection() throws Exception {
+        BatchingControl batching = getOsgiService(BatchingControl.class);
+        InferenceStats stats = getOsgiService(InferenceStats.class);
+        Version v100 = Version.parseVersion("1.0.0");
+        // one worker and one computation at a time: a worker held by a write would stop every caller
+        batching.tune("minilm", BatchingOverride.of(new BatchingSettings(1, 0, 1024, 1, 1, 120_000)));
+        List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+        int rows = 1500;
+        String[] texts = new String[rows];
+        for (int i = 0; i < rows; i++) {
+            texts[i] = "unread answer row " + i;
+        }
+        byte[] body = textRequest("unread", texts).getBytes(StandardCharsets.UTF_8);
+        URI uri = URI.create(base());
+        javax.net.ssl.SSLSocket slow = (javax.net.ssl.SSLSocket) trustingEnclave("TLSv1.3").getSocketFactory().createSocket();
+        try {
+            // a small window: the answer stays in the server's hands until the caller reads
+            slow.setReceiveBufferSize(4096);
+            slow.connect(new java.net.InetSocketAddress(uri.getHost(), uri.getPort()), 10_000);
+            slow.startHandshake();
+            // computations under way, so this request queues and the version's worker computes and answers it
+            for (int i = 0; i < 3; i++) {
+                sent.add(inferAsync(eightLongSentences("ahead-" + i)));
+            }
+            await("a computation under way", Duration.ofSeconds(30), () -> batching.running("minilm", v100) > 0);
+            long before = stats.cumulative("minilm", v100).inferenceCount();
+            java.io.OutputStream out = slow.getOutputStream();
+            out.write(("POST /v2/models/minilm/versions/1.0.0/infer HTTP/1.1\r\nHost: " + uri.getHost() + "\r\n"
+                    + "Authorization: " + admin().header() + "\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            out.flush();
+            await("the unread request computed", Duration.ofSeconds(90),
+                    () -> stats.cumulative("minilm", v100).inferenceCount() >= before + rows);
+            for (CompletableFuture<HttpResponse<String>> f : sent) {
+                assertEquals(200, f.get(60, TimeUnit.SECONDS).statusCode());
+            }
+            // its answer waits for its caller; the one worker serves everyone else
+            for (int i = 0; i < 5; i++) {
+                HttpResponse<String> r = inferAsync(textRequest("meanwhile-" + i, "a short sentence")).get(20, TimeUnit.SECONDS);
+                assertEquals(r.body(), 200, r.statusCode());
+                assertEquals(384, JSON.readTree(r.body()).get("outputs").get(0).get("data").size());
+            }
+            // and the held answer is whole once read
+            java.io.InputStream in = new java.io.BufferedInputStream(slow.getInputStream());
+            slow.setSoTimeout(60_000);
+            String status = line(in);
+            assertTrue(status, status.startsWith("HTTP/1.1 200"));
+            int length = -1;
+            for (String h = line(in); !h.isEmpty(); h = line(in)) {
+                if (h.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                    length = Integer.parseInt(h.substring(h.indexOf(':') + 1).trim());
+                }
+            }
+            assertTrue("an answer far larger than the sockets hold: " + length, length > 4_000_000);
+            JsonNode answer = JSON.readTree(in.readNBytes(length));
+            assertEquals("unread", answer.get("id").asText());
+            assertEquals(rows * 384, answer.get("outputs").get(0).get("data").size());
+        } finally {
+            slow.close();
+            endLoad(batching, sent);
+        }
+        assertServesAsBefore();
+    }
+
+    /** One line of an HTTP head, without its CRLF. */
+    private static String line(java.io.InputStream in) throws java.io.IOException {
+        StringBuilder b = new StringBuilder();
+        for (int c = in.read(); c != '\n'; c = in.read()) {
+            if (c < 0) {
+                throw new java.io.EOFException("the connection ended within a header line: " + b);
+            }
+            if (c != '\r') {
+                b.append((char) c);
+            }
+        }
+        return b.toString();
     }
 
     /** The same request with Triton's {@code parameters.timeout}, in microseconds. */

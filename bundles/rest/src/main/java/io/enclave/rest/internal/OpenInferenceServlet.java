@@ -329,9 +329,52 @@ public class OpenInferenceServlet extends HttpServlet {
         // out under load, and then health checks and every other caller would wait behind the queue
         AsyncContext async = req.startAsync();
         async.setTimeout(0); // the version's deadline and timeout end every request
+        answer.whenComplete((r, e) -> {
+            if (NonBlockingAnswer.AVAILABLE) {
+                answerNow(async, resp, decoded, coding, r, e);
+            } else {
+                respondLater(async, resp, decoded, coding, r, e);
+            }
+        });
+    }
+
+    /**
+     * On the thread that completed the request (a model's worker, as a rule): the answer is encoded here and sent
+     * without blocking ({@link NonBlockingAnswer}), so its caller has it as soon as its batch ends.
+     */
+    private void answerNow(AsyncContext async, HttpServletResponse resp, InferenceCodec.Request decoded, String coding,
+            InferenceResponse r, Throwable e) {
+        NonBlockingAnswer.Captured captured = new NonBlockingAnswer.Captured(resp);
+        byte[] body;
+        try {
+            respond(captured, decoded, coding, r, e);
+            body = captured.body();
+            if (NonBlockingAnswer.send(resp, body, async)) {
+                return;
+            }
+        } catch (IOException | RuntimeException gone) {
+            LOG.debug("could not answer an inference request: {}", gone.toString());
+            async.complete();
+            return;
+        }
+        // not Jetty's output after all: written on a server thread, as respondLater does
+        async.start(() -> {
+            try {
+                resp.getOutputStream().write(body);
+            } catch (IOException | RuntimeException gone) {
+                LOG.debug("could not answer an inference request: {}", gone.toString());
+            } finally {
+                async.complete();
+            }
+        });
+    }
+
+    /** Without Jetty's asynchronous send: the answer is written on a server thread. */
+    private void respondLater(AsyncContext async, HttpServletResponse resp, InferenceCodec.Request decoded, String coding,
+            InferenceResponse r, Throwable e) {
         // written on a server thread, not on the worker that completed the batch: a caller that does not
         // read its answer may block the write, and must not stop the model's worker with it
-        answer.whenComplete((r, e) -> async.start(() -> {
+        async.start(() -> {
             try {
                 respond(resp, decoded, coding, r, e);
             } catch (IOException | RuntimeException gone) {
@@ -340,7 +383,7 @@ public class OpenInferenceServlet extends HttpServlet {
             } finally {
                 async.complete();
             }
-        }));
+        });
     }
 
     /**
