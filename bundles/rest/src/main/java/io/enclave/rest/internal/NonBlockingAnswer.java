@@ -45,17 +45,23 @@ final class NonBlockingAnswer {
     }
 
     /**
-     * Sends {@code body} as the whole content of {@code resp} (status and headers already set) and completes
-     * {@code async} once it is written or the connection failed.
-     *
-     * @return false, with nothing sent, when {@code resp} does not write through Jetty's output
+     * Whether {@code resp} writes through Jetty's output, which {@link #send} needs; call only when {@link #AVAILABLE}.
      */
-    static boolean send(HttpServletResponse resp, byte[] body, AsyncContext async) throws IOException {
-        ServletOutputStream out = resp.getOutputStream();
-        if (!(out instanceof HttpOutput)) {
+    static boolean applies(HttpServletResponse resp) {
+        try {
+            return resp.getOutputStream() instanceof HttpOutput;
+        } catch (IOException | RuntimeException e) {
+            // the response cannot be written at all: the usual path reports it
             return false;
         }
-        ((HttpOutput) out).sendContent(ByteBuffer.wrap(body), new Callback() {
+    }
+
+    /**
+     * Sends {@code body} as the whole content of {@code resp} (status and headers already set; {@link #applies} held)
+     * and completes {@code async} once it is written or the connection failed.
+     */
+    static void send(HttpServletResponse resp, byte[] body, AsyncContext async) throws IOException {
+        ((HttpOutput) resp.getOutputStream()).sendContent(ByteBuffer.wrap(body), new Callback() {
             @Override
             public void succeeded() {
                 async.complete();
@@ -68,7 +74,6 @@ final class NonBlockingAnswer {
                 async.complete();
             }
         });
-        return true;
     }
 
     /**

@@ -330,7 +330,7 @@ public class OpenInferenceServlet extends HttpServlet {
         AsyncContext async = req.startAsync();
         async.setTimeout(0); // the version's deadline and timeout end every request
         answer.whenComplete((r, e) -> {
-            if (NonBlockingAnswer.AVAILABLE) {
+            if (NonBlockingAnswer.AVAILABLE && NonBlockingAnswer.applies(resp)) {
                 answerNow(async, resp, decoded, coding, r, e);
             } else {
                 respondLater(async, resp, decoded, coding, r, e);
@@ -345,28 +345,13 @@ public class OpenInferenceServlet extends HttpServlet {
     private void answerNow(AsyncContext async, HttpServletResponse resp, InferenceCodec.Request decoded, String coding,
             InferenceResponse r, Throwable e) {
         NonBlockingAnswer.Captured captured = new NonBlockingAnswer.Captured(resp);
-        byte[] body;
         try {
             respond(captured, decoded, coding, r, e);
-            body = captured.body();
-            if (NonBlockingAnswer.send(resp, body, async)) {
-                return;
-            }
+            NonBlockingAnswer.send(resp, captured.body(), async);
         } catch (IOException | RuntimeException gone) {
             LOG.debug("could not answer an inference request: {}", gone.toString());
             async.complete();
-            return;
         }
-        // not Jetty's output after all: written on a server thread, as respondLater does
-        async.start(() -> {
-            try {
-                resp.getOutputStream().write(body);
-            } catch (IOException | RuntimeException gone) {
-                LOG.debug("could not answer an inference request: {}", gone.toString());
-            } finally {
-                async.complete();
-            }
-        });
     }
 
     /** Without Jetty's asynchronous send: the answer is written on a server thread. */
